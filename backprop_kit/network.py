@@ -1,0 +1,246 @@
+"""Network: the layer sizes, one activation per layer, and the weights and biases.
+
+Layer i maps ``sizes[i] -> sizes[i+1]`` with ``z = a @ W + b``, ``W: (sizes[i], sizes[i+1])``,
+``b: (sizes[i+1],)``. A Network holds numbers only; the four stages in ``stages.py``
+do the work, and ``update`` returns a new Network instead of changing this one.
+"""
+from __future__ import annotations
+
+import os
+from typing import Sequence
+
+import numpy as np
+
+from . import _checks, activations
+
+INITS = ("xavier", "he", "normal", "zeros")
+DTYPES = ("float64", "float32")
+FORMAT = "backprop_kit.network/1"
+
+
+def init_weights(init: str, fan_in: int, fan_out: int, rng: np.random.Generator,
+                 scale: float) -> np.ndarray:
+    """One weight matrix (fan_in, fan_out) drawn by an initialisation scheme.
+
+    - xavier (Glorot): normal with std sqrt(2 / (fan_in + fan_out)); keeps tanh/sigmoid layers' variance level.
+    - he (Kaiming): normal with std sqrt(2 / fan_in); keeps ReLU layers' variance level.
+    - normal: normal with std ``scale`` (try 0.01 for vanishing, 2.0 for exploding signals).
+    - zeros: all zero, so every neuron of a layer stays identical (the symmetry problem).
+    """
+    if init == "zeros":
+        return np.zeros((fan_in, fan_out))
+    std = {"xavier": np.sqrt(2.0 / (fan_in + fan_out)),
+           "he": np.sqrt(2.0 / fan_in),
+           "normal": scale}[init]
+    return rng.normal(0.0, std, size=(fan_in, fan_out))
+
+
+class Network:
+    """A fully connected feed-forward network.
+
+    Network(sizes, activation="tanh", output=None, init="xavier", scale=0.1, seed=0, dtype="float64")
+
+    - sizes: layer widths from input to output, e.g. [2, 16, 16, 1] (at least two).
+    - activation: one name for every hidden layer, or a list with one name per hidden layer:
+      'relu', 'leaky_relu', 'sigmoid', 'tanh', 'linear'.
+    - output: the output layer's activation: those, or 'softmax'. Default: 'sigmoid' for one
+      output, 'softmax' for several.
+    - init: 'xavier', 'he', 'normal' (std = scale) or 'zeros'. Biases start at zero.
+    - seed: the weights drawn are the same for the same seed.
+    - dtype: 'float64' (default) or 'float32' (faster, for big networks).
+
+    Attributes: ``sizes`` (tuple), ``activations`` (one name per layer, output last),
+    ``weights[i]`` and ``biases[i]`` (plain ndarrays), ``dtype``.
+    """
+
+    def __init__(self, sizes: Sequence[int], activation="tanh", output: str | None = None,
+                 init: str = "xavier", scale: float = 0.1, seed: int | None = 0,
+                 dtype: str = "float64"):
+        sizes = _check_sizes(sizes)
+        hidden = _check_hidden_activations(activation, len(sizes) - 2)
+        if output is None:
+            output = "sigmoid" if sizes[-1] == 1 else "softmax"
+        activations.get(output, argument="output", output=True)
+        _checks.choice("init", init, INITS)
+        scale = _checks.number("scale", scale, low=0, low_open=True)
+        _checks.choice("dtype", dtype, DTYPES)
+        if seed is not None:
+            seed = _checks.number("seed", seed, low=0, integer=True)
+        rng = np.random.default_rng(seed)
+        weights = [init_weights(init, m, n, rng, scale).astype(dtype)
+                   for m, n in zip(sizes[:-1], sizes[1:])]
+        biases = [np.zeros(n, dtype=dtype) for n in sizes[1:]]
+        self._set(sizes, (*hidden, output), weights, biases)
+
+    def _set(self, sizes, activation_names, weights, biases):
+        self.sizes = tuple(sizes)
+        self.activations = tuple(activation_names)
+        self.weights = weights
+        self.biases = biases
+        self.dtype = weights[0].dtype.name
+
+    @classmethod
+    def _from_parameters(cls, like: "Network", weights, biases) -> "Network":
+        """A new Network with ``like``'s shape and activations and these parameters (no checks: internal)."""
+        net = cls.__new__(cls)
+        net.sizes = like.sizes
+        net.activations = like.activations
+        net.weights = weights
+        net.biases = biases
+        net.dtype = like.dtype
+        return net
+
+    @classmethod
+    def from_parameters(cls, weights, biases, activations_: Sequence[str]) -> "Network":
+        """Build a Network from your own weights and biases, e.g. to do a forward pass by hand.
+
+        weights[i]: (sizes[i], sizes[i+1]); biases[i]: (sizes[i+1],); activations_: one name
+        per layer, output last.
+        """
+        if not isinstance(weights, (list, tuple)) or not weights:
+            raise TypeError(f"weights must be a non-empty list of 2-D arrays; got {_checks._show(weights)}")
+        if not isinstance(biases, (list, tuple)) or len(biases) != len(weights):
+            raise ValueError(f"biases must be a list with one array per layer ({len(weights)}); "
+                             f"got {_checks._show(biases)}")
+        weights = [_checks.matrix(f"weights[{i}]", w) for i, w in enumerate(weights)]
+        sizes = [weights[0].shape[0]] + [w.shape[1] for w in weights]
+        for i, w in enumerate(weights):
+            if w.shape[0] != sizes[i]:
+                raise ValueError(f"weights[{i}] must have {sizes[i]} rows to follow weights[{i - 1}] "
+                                 f"of shape {weights[i - 1].shape}; got shape {w.shape}")
+        checked_biases = []
+        for i, b in enumerate(biases):
+            b = np.asarray(_checks._as_array(f"biases[{i}]", b), dtype=np.float64)
+            if b.shape != (sizes[i + 1],):
+                raise ValueError(f"biases[{i}] must have shape ({sizes[i + 1]},) to match "
+                                 f"weights[{i}]; got shape {b.shape}")
+            _checks.finite(f"biases[{i}]", b)
+            checked_biases.append(b.copy())
+        if isinstance(activations_, str) or len(activations_) != len(weights):
+            raise ValueError(f"activations must be a list with one name per layer ({len(weights)}); "
+                             f"got {_checks._show(activations_)}")
+        for i, name in enumerate(activations_):
+            activations.get(name, argument=f"activations[{i}]", output=(i == len(weights) - 1))
+        net = cls.__new__(cls)
+        net._set(sizes, activations_, [w.copy() for w in weights], checked_biases)
+        return net
+
+    # --- small conveniences --------------------------------------------------
+    @property
+    def n_layers(self) -> int:
+        """Number of weight layers (hidden layers + the output layer)."""
+        return len(self.weights)
+
+    @property
+    def n_parameters(self) -> int:
+        return sum(w.size + b.size for w, b in zip(self.weights, self.biases))
+
+    @property
+    def output(self) -> str:
+        """The output layer's activation."""
+        return self.activations[-1]
+
+    def copy(self) -> "Network":
+        return Network._from_parameters(self, [w.copy() for w in self.weights],
+                                        [b.copy() for b in self.biases])
+
+    def __repr__(self) -> str:
+        hidden = sorted(set(self.activations[:-1]))
+        act = hidden[0] if len(hidden) == 1 else list(self.activations[:-1])
+        extra = "" if self.dtype == "float64" else f", dtype={self.dtype!r}"
+        return (f"Network({list(self.sizes)}, activation={act!r}, output={self.output!r}{extra}) "
+                f"with {self.n_parameters} parameters")
+
+    def __eq__(self, other) -> bool:
+        return (isinstance(other, Network) and self.sizes == other.sizes
+                and self.activations == other.activations
+                and all(np.array_equal(a, b) for a, b in zip(self.weights, other.weights))
+                and all(np.array_equal(a, b) for a, b in zip(self.biases, other.biases)))
+
+    __hash__ = None
+
+    # --- files ---------------------------------------------------------------
+    def save(self, path) -> None:
+        """Write the network to an ``.npz`` file (plain arrays, no pickle)."""
+        path = os.fspath(path)
+        arrays = {"format": np.array(FORMAT), "sizes": np.array(self.sizes, dtype=np.int64),
+                  "activations": np.array(self.activations)}
+        for i, (w, b) in enumerate(zip(self.weights, self.biases)):
+            arrays[f"W{i}"], arrays[f"b{i}"] = w, b
+        with open(path, "wb") as handle:   # a file handle: np.savez would append ".npz" to a str path
+            np.savez(handle, **arrays)
+
+    @classmethod
+    def load(cls, path) -> "Network":
+        """Read a network written by ``save``; refuses pickled, malformed or inconsistent files."""
+        path = os.fspath(path)
+        try:
+            archive = np.load(path, allow_pickle=False)
+        except (OSError, ValueError, EOFError) as error:
+            raise ValueError(f"path {path!r} is not a network file written by Network.save "
+                             f"(an .npz archive): {error}") from None
+        if not hasattr(archive, "files"):
+            raise ValueError(f"path {path!r} holds a single array, not a network file written by Network.save")
+        with archive:
+            try:
+                if "format" not in archive.files or str(archive["format"]) != FORMAT:
+                    raise ValueError("its 'format' entry is missing or unknown")
+                sizes = [int(s) for s in archive["sizes"]]
+                names = [str(a) for a in archive["activations"]]
+                layers = len(sizes) - 1
+                if layers < 1 or len(names) != layers:
+                    raise ValueError(f"it has {len(sizes)} sizes and {len(names)} activations")
+                expected = {"format", "sizes", "activations"} | {f"W{i}" for i in range(layers)} | {
+                    f"b{i}" for i in range(layers)}
+                if set(archive.files) != expected:
+                    raise ValueError(f"its arrays are {sorted(archive.files)}, expected {sorted(expected)}")
+                weights = [archive[f"W{i}"] for i in range(layers)]
+                biases = [archive[f"b{i}"] for i in range(layers)]
+            except ValueError as error:
+                if "allow_pickle" in str(error) or "Object arrays" in str(error):
+                    error = "it holds pickled objects, which are never loaded"
+                raise ValueError(f"path {path!r} is not a valid network file: {error}") from None
+        dtypes = {w.dtype.name for w in weights} | {b.dtype.name for b in biases}
+        if len(dtypes) != 1 or not dtypes <= set(DTYPES):
+            raise ValueError(f"path {path!r} is not a valid network file: its arrays have dtypes "
+                             f"{sorted(dtypes)}, expected all float64 or all float32")
+        for i, w in enumerate(weights):
+            if w.shape != (sizes[i], sizes[i + 1]):
+                raise ValueError(f"path {path!r} is not a valid network file: W{i} has shape {w.shape}, "
+                                 f"but sizes {sizes} need {(sizes[i], sizes[i + 1])}")
+        try:
+            net = cls.from_parameters(weights, biases, names)
+        except (ValueError, TypeError) as error:
+            raise ValueError(f"path {path!r} is not a valid network file: {error}") from None
+        dtype = dtypes.pop()
+        net.weights = [w.astype(dtype) for w in net.weights]
+        net.biases = [b.astype(dtype) for b in net.biases]
+        net.dtype = dtype
+        return net
+
+
+def _check_sizes(sizes) -> tuple[int, ...]:
+    accepts = "a list of at least two positive whole numbers, e.g. [2, 16, 1]"
+    if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__len__"):
+        raise TypeError(f"sizes must be {accepts}; got {_checks._show(sizes)}")
+    if len(sizes) < 2:
+        raise ValueError(f"sizes must be {accepts}; got {list(sizes)!r}")
+    for i, s in enumerate(sizes):
+        _checks.number(f"sizes[{i}]", s, low=1, integer=True,
+                       accepts="a positive whole number (a layer width)")
+    return tuple(int(s) for s in sizes)
+
+
+def _check_hidden_activations(activation, n_hidden: int) -> tuple[str, ...]:
+    if isinstance(activation, str):
+        activations.get(activation)
+        return (activation,) * n_hidden
+    if not isinstance(activation, (list, tuple)):
+        raise TypeError(f"activation must be a name or a list of names, one per hidden layer; "
+                        f"got {_checks._show(activation)}")
+    if len(activation) != n_hidden:
+        raise ValueError(f"activation must list one name per hidden layer ({n_hidden}); "
+                         f"got {len(activation)}: {list(activation)!r}")
+    for i, name in enumerate(activation):
+        activations.get(name, argument=f"activation[{i}]")
+    return tuple(activation)

@@ -1,0 +1,317 @@
+"""Trainer: the four stages in a loop over epochs of shuffled mini-batches, with a History.
+
+    trainer = Trainer(net, data, loss="bce", lr=0.1, batch_size=32)
+    trainer.run(50)                  # 50 whole epochs
+    trainer.history.train_loss[-1], trainer.history.test_accuracy[-1]
+
+Each step takes the next mini-batch and calls forward, loss, gradient and the optimizer's
+update (the same functions as ``stages``), records the loss and each layer's gradient
+norm, and checks that the numbers stay finite. When they do not, training stops and
+``trainer.diverged`` says when, what blew up and what to try; the last good network is kept.
+"""
+from __future__ import annotations
+
+import csv
+import math
+import os
+
+import numpy as np
+
+from . import _checks, losses, optimizers
+from .datasets import Dataset
+from .network import Network
+from .stages import _check_l2, _check_network, _forward, _gradient, _loss
+
+# A run has "blown up" when its smoothed loss is this many times its first loss (and above
+# BLOWUP_FLOOR): e.g. a BCE of 0.69 that climbs to 14, i.e. confidently wrong everywhere.
+BLOWUP_FACTOR = 20.0
+BLOWUP_FLOOR = 5.0
+SMOOTHING = 0.05
+DEFAULT_LR = 0.1
+
+
+class History:
+    """What happened during training.
+
+    Per step: ``loss`` (list of floats, the mini-batch loss), ``grad_norms`` ((steps, layers)
+    array: the L2 norm of each layer's weight gradient, before clipping), ``global_norms``
+    (list: the norm of all gradients together, before clipping) and ``clipped`` (list of bool).
+    Per epoch: ``epochs`` (1, 2, ...), ``epoch_steps`` (the step count at the epoch's end),
+    ``train_loss``, ``test_loss``, ``train_accuracy``, ``test_accuracy`` (nan for regression
+    or an empty test set).
+    """
+
+    EPOCH_FIELDS = ("epochs", "epoch_steps", "train_loss", "test_loss", "train_accuracy", "test_accuracy")
+
+    def __init__(self, layers: int):
+        self.loss: list[float] = []
+        self.global_norms: list[float] = []
+        self.clipped: list[bool] = []
+        self._norms = np.empty((64, layers))
+        for field in self.EPOCH_FIELDS:
+            setattr(self, field, [])
+
+    @property
+    def steps(self) -> int:
+        return len(self.loss)
+
+    @property
+    def grad_norms(self) -> np.ndarray:
+        """(steps, layers): each layer's weight-gradient norm at each step (a read-only view)."""
+        view = self._norms[:len(self.loss)]
+        view.flags.writeable = False
+        return view
+
+    def _record_step(self, loss: float, layer_norms, global_norm: float, clipped: bool) -> None:
+        step = len(self.loss)
+        if step == len(self._norms):    # grow by doubling: appends stay O(1) on average
+            self._norms = np.concatenate([self._norms, np.empty_like(self._norms)])
+        self._norms[step] = layer_norms
+        self.loss.append(loss)
+        self.global_norms.append(global_norm)
+        self.clipped.append(clipped)
+
+    def _record_epoch(self, steps: int, train: tuple[float, float], test: tuple[float, float]) -> None:
+        self.epochs.append(len(self.epochs) + 1)
+        self.epoch_steps.append(steps)
+        self.train_loss.append(train[0])
+        self.train_accuracy.append(train[1])
+        self.test_loss.append(test[0])
+        self.test_accuracy.append(test[1])
+
+    def to_csv(self, path) -> None:
+        """Write one row per step: step, epoch, loss, global_norm, clipped, grad_norm_<layer>...,
+        and on the last step of each epoch its train/test loss and accuracy (empty otherwise)."""
+        layers = self._norms.shape[1]
+        header = (["step", "epoch", "loss", "global_norm", "clipped"]
+                  + [f"grad_norm_{i}" for i in range(layers)]
+                  + ["train_loss", "test_loss", "train_accuracy", "test_accuracy"])
+        at_epoch_end = {s: e for e, s in enumerate(self.epoch_steps)}
+        with open(os.fspath(path), "w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(header)
+            epoch = 1
+            for step in range(self.steps):
+                row = [step + 1, epoch, repr(self.loss[step]), repr(self.global_norms[step]),
+                       int(self.clipped[step])] + [repr(float(v)) for v in self._norms[step]]
+                e = at_epoch_end.get(step + 1)
+                if e is None:
+                    row += [""] * 4
+                else:
+                    row += [repr(self.train_loss[e]), repr(self.test_loss[e]),
+                            repr(self.train_accuracy[e]), repr(self.test_accuracy[e])]
+                    epoch += 1
+                writer.writerow(row)
+
+    def __repr__(self) -> str:
+        last = f", last loss {self.loss[-1]:.4g}" if self.loss else ""
+        return f"History({self.steps} steps, {len(self.epochs)} epochs{last})"
+
+
+class Trainer:
+    """Trains a network on a Dataset with mini-batch gradient descent.
+
+    Trainer(net, data, loss=None, lr=0.1, batch_size=32, optimizer="sgd", clip=None, l2=0.0, seed=0)
+
+    - loss: 'bce', 'cross_entropy' or 'mse'; default: the one the dataset's task needs.
+    - lr: learning rate > 0 (default 0.1, or an optimizer object's own). batch_size: 1 .. the training-set size. optimizer: 'sgd',
+      'momentum', 'adam' or an optimizer object. clip: None or a max global gradient norm > 0.
+      l2: weight penalty >= 0. seed: fixes the mini-batch order.
+    ``lr``, ``batch_size`` and ``clip`` may be changed between steps; progress is kept.
+    """
+
+    def __init__(self, net: Network, data: Dataset, loss: str | None = None, lr: float | None = None,
+                 batch_size: int = 32, optimizer="sgd", clip: float | None = None, l2: float = 0.0,
+                 seed: int | None = 0):
+        _check_network(net)
+        if not isinstance(data, Dataset):
+            raise TypeError(f"data must be a backprop_kit Dataset (from bk.datasets.make or "
+                            f"bk.datasets.from_arrays); got {_checks._show(data)}")
+        loss = data.loss if loss is None else loss
+        self._spec = losses.get(loss)
+        losses.check_pairing(loss, net.output)
+        if net.sizes[0] != data.n_inputs:
+            raise ValueError(f"net must take {data.n_inputs} inputs to fit dataset {data.name!r}; "
+                             f"its sizes are {list(net.sizes)}")
+        if net.sizes[-1] != data.n_outputs and loss != "mse":
+            raise ValueError(f"net must have {data.n_outputs} output(s) for the {data.task} dataset "
+                             f"{data.name!r}; its sizes are {list(net.sizes)}")
+        if data.task == "regression" and loss != "mse":
+            raise ValueError(f"loss must be 'mse' for the regression dataset {data.name!r}; got {loss!r}")
+        k = net.sizes[-1]
+        # targets in the loss's canonical form, once, so each step only slices them
+        self._y_train = losses.targets(data.y_train, loss, len(data.y_train), k, argument="data.y_train",
+                                       dtype=net.dtype)
+        self._y_test = (losses.targets(data.y_test, loss, len(data.y_test), k, argument="data.y_test",
+                                       dtype=net.dtype) if len(data.y_test) else None)
+        self._X_train = data.X_train.astype(net.dtype)
+        self._X_test = data.X_test.astype(net.dtype)
+        self.l2 = _check_l2(l2, net)
+        if seed is not None:
+            seed = _checks.number("seed", seed, low=0, integer=True)
+        if isinstance(optimizer, optimizers.Optimizer):
+            if lr is not None:
+                optimizer.lr = lr
+        else:
+            optimizer = optimizers.make(optimizer, DEFAULT_LR if lr is None else lr)
+        self.batch_size = batch_size
+        self.clip = clip
+        self.net = net
+        self.data = data
+        self.loss = loss
+        self.optimizer = optimizer
+        self.seed = seed
+        self.history = History(net.n_layers)
+        self.diverged: str | None = None
+        self.epoch = 0            # completed epochs
+        self._rng = np.random.default_rng(seed)
+        self._order = self._rng.permutation(len(self._X_train))
+        self._position = 0        # index into _order of the next mini-batch
+        self._smoothed = None
+
+    # --- live hyperparameters ------------------------------------------------
+    @property
+    def lr(self) -> float:
+        return self.optimizer.lr
+
+    @lr.setter
+    def lr(self, value) -> None:
+        self.optimizer.lr = value
+
+    @property
+    def batch_size(self) -> int:
+        return self._batch_size
+
+    @batch_size.setter
+    def batch_size(self, value) -> None:
+        n = len(self._X_train)
+        self._batch_size = _checks.number("batch_size", value, low=1, high=n, integer=True,
+                                          accepts=f"a whole number from 1 to {n} (the training-set size)")
+
+    @property
+    def clip(self) -> float | None:
+        return self._clip
+
+    @clip.setter
+    def clip(self, value) -> None:
+        self._clip = None if value is None else _checks.number(
+            "clip", value, low=0, low_open=True, accepts="None (no clipping) or a max gradient norm > 0")
+
+    @property
+    def steps(self) -> int:
+        """Mini-batches taken so far."""
+        return self.history.steps
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return math.ceil(len(self._X_train) / self._batch_size)
+
+    # --- training --------------------------------------------------------------
+    def step(self, k: int = 1) -> "Trainer":
+        """Run k mini-batches (crossing epoch ends as needed). Does nothing once diverged."""
+        k = _checks.number("k", k, low=0, integer=True)
+        with np.errstate(all="ignore"):     # overflow is expected when a run diverges; _step reports it
+            for _ in range(k):
+                if self.diverged is not None:
+                    break
+                self._step()
+        return self
+
+    def run(self, epochs: int = 1) -> "Trainer":
+        """Train until ``epochs`` more epochs have ended (the current one, if begun, counts as one)."""
+        epochs = _checks.number("epochs", epochs, low=0, integer=True)
+        target = self.epoch + epochs
+        with np.errstate(all="ignore"):
+            while self.epoch < target and self.diverged is None:
+                self._step()
+        return self
+
+    def _step(self) -> None:
+        net, spec = self.net, self._spec
+        batch = self._order[self._position:self._position + self._batch_size]
+        X, y = self._X_train[batch], self._y_train[batch]
+        # forward, loss, gradient, update: the four stages
+        trace = _forward(net, X)
+        loss = _loss(trace.output, y, spec, self.l2, net)
+        grads = _gradient(net, trace, y, spec, self.l2)
+        weight_sq = [float(np.vdot(g, g)) for g in grads.weights]
+        global_norm = math.sqrt(sum(weight_sq) + sum(float(np.vdot(g, g)) for g in grads.biases))
+        clipped = False
+        if self._clip is not None and global_norm > self._clip:
+            grads, _ = optimizers._clip(grads, self._clip, global_norm)
+            clipped = True
+        new_net = self.optimizer._step(net, grads)
+
+        self.history._record_step(loss, np.sqrt(weight_sq), global_norm, clipped)
+        problem = self._check_finite(loss, global_norm, new_net)
+        if problem is not None:
+            self._stop(problem, global_norm)
+            return
+        self.net = new_net
+        self._position += len(batch)
+        if self._position >= len(self._order):
+            self._end_epoch()
+
+    def _check_finite(self, loss: float, global_norm: float, new_net: Network) -> str | None:
+        if not math.isfinite(loss):
+            return f"the loss became {loss}"
+        if not math.isfinite(global_norm):
+            return "the gradients became infinite or NaN"
+        for i, (W, b) in enumerate(zip(new_net.weights, new_net.biases)):
+            if not (math.isfinite(float(W.sum())) and math.isfinite(float(b.sum()))):
+                return f"the weights of layer {i} became infinite or NaN"
+        first = self.history.loss[0]
+        self._smoothed = loss if self._smoothed is None else (
+            (1 - SMOOTHING) * self._smoothed + SMOOTHING * loss)
+        if self._smoothed > max(BLOWUP_FACTOR * first, BLOWUP_FLOOR):
+            return (f"the loss blew up: averaged over recent steps it is {self._smoothed:.3g}, "
+                    f"{self._smoothed / first:.0f} times the first loss {first:.3g}")
+        return None
+
+    def _stop(self, problem: str, global_norm: float) -> None:
+        advice = f"Try a lower learning rate (it is {self.lr:g}; try {self.lr / 10:g})"
+        if self._clip is None:
+            advice += " or turn on gradient clipping (e.g. clip=1.0)"
+        else:
+            advice += f" or a smaller clip (it is {self._clip:g})"
+        self.diverged = (f"Training diverged at step {self.steps} (epoch {self.epoch + 1}): {problem}; "
+                         f"the gradient norm was {global_norm:.3g}. {advice}. "
+                         f"The network from before that step is kept.")
+
+    def _end_epoch(self) -> None:
+        self.epoch += 1
+        self._order = self._rng.permutation(len(self._X_train))
+        self._position = 0
+        test = self._evaluate(self._X_test, self._y_test) if len(self._X_test) else (math.nan, math.nan)
+        self.history._record_epoch(self.steps, self._evaluate(self._X_train, self._y_train), test)
+
+    # --- evaluation ------------------------------------------------------------
+    def _evaluate(self, X, y) -> tuple[float, float]:
+        output = _forward(self.net, X).output
+        return _loss(output, y, self._spec, self.l2, self.net), accuracy(output, y, self.data.task)
+
+    def evaluate(self, split: str = "test") -> tuple[float, float]:
+        """(loss, accuracy) of the current network on the 'train' or 'test' set (accuracy nan for regression)."""
+        _checks.choice("split", split, ("train", "test"))
+        if split == "test" and not len(self._X_test):
+            return math.nan, math.nan
+        return self._evaluate(*((self._X_train, self._y_train) if split == "train" else (self._X_test, self._y_test)))
+
+    def predict(self, X) -> np.ndarray:
+        """The current network's output for inputs X (n, d): probabilities or values, (n, k)."""
+        from .stages import forward
+        return forward(self.net, X).output
+
+    def __repr__(self) -> str:
+        status = f"diverged at step {self.steps}" if self.diverged else f"{self.steps} steps"
+        return (f"Trainer({self.net.sizes}, {self.data.name!r}, loss={self.loss!r}, lr={self.lr:g}, "
+                f"batch_size={self.batch_size}, optimizer={self.optimizer.name!r}, epoch {self.epoch}, {status})")
+
+
+def accuracy(output: np.ndarray, y: np.ndarray, task: str) -> float:
+    """Share of samples classified right: output > 0.5 for binary, argmax for multiclass; nan for regression."""
+    if task == "regression":
+        return math.nan
+    if output.shape[1] == 1:
+        return float(np.mean((output[:, 0] > 0.5) == (y.reshape(-1) > 0.5)))
+    return float(np.mean(np.argmax(output, axis=1) == y))
