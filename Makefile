@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg
 
-.PHONY: lab test test-unit test-lessons demo clean
+.PHONY: lab test test-unit test-lessons lessons demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,8 +18,18 @@ $(STAMP): $(BIN)/python pyproject.toml
 lab: $(STAMP)  ## open JupyterLab on the lessons
 	$(BIN)/jupyter lab notebooks/
 
-test: $(STAMP)  ## unit, widget and lesson (nbval) tests
+test: test-unit test-lessons  ## everything but the browser tests
+
+test-unit: $(STAMP)  ## unit, property and widget tests
 	$(BIN)/python -m pytest -m "not browser" tests
+
+test-lessons: $(STAMP)  ## nbval: every lesson's outputs still match
+	@if ls notebooks/*.ipynb >/dev/null 2>&1; then \
+		$(BIN)/python -m pytest -p no:randomly $(NBVAL) notebooks/; \
+	else echo "no lessons yet"; fi
+
+lessons: $(STAMP)  ## re-execute every lesson in place (for maintainers, after a change)
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace notebooks/*.ipynb
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info
