@@ -1,0 +1,217 @@
+"""Shared pieces of every panel: live figures, styled controls, a status line and a play loop.
+
+Panels are thin. They observe their controls, call the same stages and Trainer the lessons
+call, and update views from ``backprop_kit.plots`` in place. Nothing here trains or plots.
+"""
+from __future__ import annotations
+
+import asyncio
+import functools
+import html
+import itertools
+import time
+import traceback
+from contextlib import contextmanager
+from typing import Callable
+
+import ipywidgets as widgets
+import matplotlib
+from matplotlib.figure import Figure
+
+_figure_numbers = itertools.count(1000)
+
+
+# --- live figures -------------------------------------------------------------
+
+@contextmanager
+def _keeping_backend():
+    """Import ipympl without letting it switch the learner's Matplotlib backend.
+
+    ``import ipympl`` calls ``matplotlib.use('module://ipympl.backend_nbagg')`` when Matplotlib
+    is already imported; a learner who chose ``%matplotlib inline`` should keep it.
+    """
+    before = matplotlib.rcParams._get("backend")
+    try:
+        yield
+    finally:
+        if matplotlib.rcParams._get("backend") != before:
+            import sys
+            if "matplotlib.pyplot" in sys.modules:
+                sys.modules["matplotlib.pyplot"].switch_backend(before)
+            else:
+                matplotlib.rcParams._set("backend", before)
+
+
+with _keeping_backend():
+    from ipympl.backend_nbagg import Canvas, FigureManager
+
+
+def live_figure(width: float, height: float, css_class: str | None = None, dpi: int = 100):
+    """A Matplotlib Figure with its own ipympl canvas widget: ``(figure, canvas)``.
+
+    The canvas is a live widget to place in a layout, whatever backend the notebook uses
+    (no ``%matplotlib widget`` needed), so ``figure.canvas.draw_idle()`` redraws it in place.
+    """
+    figure = Figure(figsize=(width, height), dpi=dpi, layout="constrained")
+    canvas = Canvas(figure)
+    FigureManager(canvas, next(_figure_numbers))
+    canvas.header_visible = False
+    canvas.footer_visible = False
+    canvas.toolbar_visible = False
+    canvas.resizable = False
+    canvas.capture_scroll = False
+    canvas._closed = False          # it is shown inside a layout, not by plt.show()
+    if css_class:
+        canvas.add_class(css_class)
+    return figure, canvas
+
+
+# --- controls -------------------------------------------------------------------
+
+DESCRIPTION_WIDTH = "110px"
+
+
+def styled(widget: widgets.Widget, css_class: str | None = None, width: str | None = "290px") -> widgets.Widget:
+    """Give a control its stable ``bk-*`` CSS class (a hook for tests and instructors) and a tidy width."""
+    if css_class:
+        widget.add_class(css_class)
+    if hasattr(widget, "style") and hasattr(widget.style, "description_width"):
+        widget.style.description_width = DESCRIPTION_WIDTH
+    if width and isinstance(widget, (widgets.ValueWidget,)) and not isinstance(widget, widgets.Button):
+        widget.layout.width = width
+    return widget
+
+
+def button(description: str, css_class: str, icon: str = "", tooltip: str = "",
+           style: str = "") -> widgets.Button:
+    b = widgets.Button(description=description, icon=icon, tooltip=tooltip or description,
+                       button_style=style, layout=widgets.Layout(width="auto", min_width="80px"))
+    b.add_class(css_class)
+    return b
+
+
+def learning_rate_slider(value: float = 0.03, css_class: str = "bk-learning-rate") -> widgets.FloatLogSlider:
+    """A log slider from 1e-4 to 10 (the range where learning rates are interesting)."""
+    return styled(widgets.FloatLogSlider(value=value, base=10, min=-4, max=1, step=0.1,
+                                         description="learning rate", readout_format=".4g",
+                                         continuous_update=False), css_class)
+
+
+# --- the status line -------------------------------------------------------------
+
+class Status(widgets.HTML):
+    """One line under a panel: progress, or a warning (divergence) or error in colour.
+
+    ``text`` is the plain text, for tests; ``kind`` is 'info', 'warning' or 'error'.
+    """
+
+    COLOURS = {"info": "inherit", "warning": "#b45309", "error": "#b91c1c"}
+
+    def __init__(self, text: str = "", **kwargs):
+        super().__init__(**kwargs)
+        self.add_class("bk-status")
+        self.text, self.kind = "", "info"
+        self.show(text)
+
+    def show(self, text: str, kind: str = "info") -> None:
+        self.text, self.kind = text, kind
+        weight = "600" if kind != "info" else "normal"
+        self.value = (f'<span style="color:{self.COLOURS[kind]};font-weight:{weight};'
+                      f'font-family:var(--jp-code-font-family, monospace);font-size:12px">'
+                      f"{html.escape(text)}</span>")
+
+
+# --- the panel base ----------------------------------------------------------------
+
+class Panel(widgets.VBox):
+    """Base of every panel: a ``status`` line, ``errors`` (every exception a callback raised,
+    also shown in the status) and ``guard`` to wrap callbacks so no error is lost."""
+
+    def __init__(self, children=(), **kwargs):
+        self.status = Status()
+        self.errors: list[str] = []
+        super().__init__(children=list(children), **kwargs)
+        self.add_class("bk-panel")
+
+    def guard(self, handler: Callable) -> Callable:
+        """Wrap a callback: an exception goes to the status line and ``errors``, not into the void."""
+        @functools.wraps(handler)
+        def guarded(*args, **kwargs):
+            try:
+                return handler(*args, **kwargs)
+            except Exception as error:       # a panel must survive anything a learner does
+                self.report(error)
+        return guarded
+
+    def report(self, error: BaseException) -> None:
+        self.errors.append("".join(traceback.format_exception(type(error), error, error.__traceback__)))
+        message = str(error) if isinstance(error, (ValueError, TypeError)) else f"{type(error).__name__}: {error}"
+        self.status.show(message, "error")
+
+    def observe_value(self, control: widgets.Widget, handler: Callable[[], None]) -> None:
+        """Call ``handler()`` (guarded) whenever ``control.value`` changes."""
+        guarded = self.guard(handler)
+        control.observe(lambda change: guarded(), names="value")
+
+    def on_click(self, button_: widgets.Button, handler: Callable[[], None]) -> None:
+        guarded = self.guard(handler)
+        button_.on_click(lambda _: guarded())
+
+
+# --- playing without blocking the kernel ---------------------------------------------
+
+class PlayLoop:
+    """Calls ``frame()`` again and again as an asyncio task on the kernel's own event loop.
+
+    Between frames the task sleeps, so the kernel handles clicks and slider moves while a
+    network trains. ``frame()`` returns False to stop (e.g. when training diverged).
+    ``frame_interval`` is the time from one frame's start to the next's (1/30 s by default).
+    Without a running event loop (a plain script), ``play()`` runs nothing and says so.
+    """
+
+    def __init__(self, frame: Callable[[], bool], on_error: Callable[[BaseException], None],
+                 on_stop: Callable[[], None] | None = None, frame_interval: float = 1 / 30):
+        self.frame = frame
+        self.on_error = on_error
+        self.on_stop = on_stop
+        self.frame_interval = frame_interval
+        self.playing = False
+        self.task: asyncio.Task | None = None
+        self.frames = 0
+
+    def play(self) -> bool:
+        """Start playing; False when there is no running event loop to play on."""
+        if self.playing:
+            return True
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return False
+        self.playing = True
+        self.task = loop.create_task(self._run())
+        return True
+
+    def pause(self) -> None:
+        self.playing = False
+
+    async def _run(self) -> None:
+        try:
+            while self.playing:
+                started = time.perf_counter()
+                if not self.step_frame():
+                    break
+                # sleep even when the frame overran, so the kernel can handle a click
+                await asyncio.sleep(max(0.005, self.frame_interval - (time.perf_counter() - started)))
+        finally:
+            self.playing = False
+            if self.on_stop is not None:
+                self.on_stop()
+
+    def step_frame(self) -> bool:
+        """Run one frame now; also what tests call to play synchronously. False means stop."""
+        try:
+            self.frames += 1
+            return bool(self.frame())
+        except Exception as error:
+            self.on_error(error)
+            return False

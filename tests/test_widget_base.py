@@ -1,0 +1,72 @@
+"""The shared panel machinery: live figures, the status line, guarded callbacks, the play loop."""
+import asyncio
+import sys
+
+import ipywidgets as widgets
+import matplotlib
+
+from backprop_kit.widgets import _base
+
+
+def test_importing_the_widgets_keeps_the_learners_matplotlib_backend():
+    import matplotlib.pyplot as plt
+    before = plt.get_backend()
+    import ipympl  # noqa: F401  (already imported by _base; must not have switched anything)
+    assert plt.get_backend() == before
+    assert "ipympl" not in matplotlib.rcParams._get("backend")
+
+
+def test_live_figure_has_an_ipympl_canvas_with_its_css_class():
+    figure, canvas = _base.live_figure(3, 2, "bk-plot-loss")
+    assert figure.canvas is canvas
+    assert isinstance(canvas, widgets.DOMWidget)
+    assert "bk-plot-loss" in canvas._dom_classes
+    ax = figure.add_subplot()
+    (line,) = ax.plot([0, 1], [0, 1])
+    canvas.draw()   # renders without a front-end
+
+
+def test_a_failing_callback_is_reported_in_the_status_not_raised():
+    panel = _base.Panel()
+    control = widgets.IntSlider()
+
+    def broken():
+        raise ValueError("lr must be a number > 0; got -1")
+
+    panel.observe_value(control, broken)
+    control.value = 3
+    assert panel.status.kind == "error"
+    assert "lr must be a number" in panel.status.text
+    assert len(panel.errors) == 1 and "ValueError" in panel.errors[0]
+
+
+def test_play_loop_runs_frames_on_the_event_loop_until_paused():
+    frames = []
+    loop = _base.PlayLoop(lambda: frames.append(1) or True, on_error=print, frame_interval=0.001)
+
+    async def scenario():
+        assert loop.play()
+        await asyncio.sleep(0.05)
+        loop.pause()
+        await asyncio.sleep(0.02)
+        return len(frames)
+
+    counted = asyncio.run(scenario())
+    assert counted >= 3
+    assert not loop.playing and len(frames) == counted
+
+
+def test_play_loop_stops_when_a_frame_says_so_and_reports_errors():
+    errors = []
+
+    def frame():
+        raise RuntimeError("boom")
+
+    loop = _base.PlayLoop(frame, on_error=errors.append)
+    assert loop.step_frame() is False
+    assert isinstance(errors[0], RuntimeError)
+
+
+def test_play_without_a_running_loop_says_no():
+    loop = _base.PlayLoop(lambda: True, on_error=print)
+    assert loop.play() is False and not loop.playing
