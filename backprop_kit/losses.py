@@ -66,9 +66,9 @@ def cross_entropy_gradient(output, y):
     return grad
 
 
-def one_hot(y, k):
+def one_hot(y, k, dtype=np.float64):
     """Labels (n,) -> (n, k) rows with a single 1."""
-    encoded = np.zeros((len(y), k))
+    encoded = np.zeros((len(y), k), dtype=dtype)
     encoded[np.arange(len(y)), y] = 1.0
     return encoded
 

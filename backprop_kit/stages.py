@@ -125,7 +125,7 @@ def output_delta(net: Network, trace: Trace, y: np.ndarray, spec: losses.Loss) -
     if spec.fused_output == net.output:
         # sigmoid + bce, softmax + cross-entropy: dL/dz = (p - y) / n, exact and stable even
         # when p saturates at 0 or 1, where dL/dp and dp/dz alone would give inf * 0.
-        targets = losses.one_hot(y, output.shape[1]) if spec.name == "cross_entropy" else y
+        targets = losses.one_hot(y, output.shape[1], output.dtype) if spec.name == "cross_entropy" else y
         return (output - targets) / n
     grad_output = spec.gradient(output, y)
     return activations.REGISTRY[net.output].backward(trace.pre[-1], output, grad_output)
