@@ -1,0 +1,729 @@
+"""Live Matplotlib views of training: made once on an Axes, then updated in place.
+
+    from backprop_kit import plots
+    view = plots.TrainingFigure(trainer)      # loss, gradient norms per layer, decision boundary
+    trainer.step(50); view.update(trainer)    # set_data / set_array on the same artists, then draw_idle
+    view.save("run.png")                      # PNG, SVG, PDF: by the file's extension
+
+Each view (``LossView``, ``GradientNormView``, ``BoundaryView``, ``ActivationView``) draws
+on a Matplotlib ``Axes`` you give it, or makes its own figure when you give none. Its
+artists (lines, image, histogram) are created once; ``update(...)`` only changes their data
+(``Line2D.set_data``, ``AxesImage.set_data``, ``StepPatch.set_data``, new axis limits
+computed from the arrays at hand) and asks the canvas for a redraw with ``draw_idle()``.
+Pass ``draw=False`` to update several views and draw once. Axes whose limits never change
+(the boundary image, the activation curves) cost only the new data.
+
+Figures are made by ``new_figure``, which calls ``plt.figure`` inside ``with plt.ioff():``.
+Under the ipympl backend (``%matplotlib widget``) the figure's ``.canvas`` is then a live
+ipywidgets widget that is *not* displayed on its own: put ``fig.canvas`` into your layout.
+Under any other backend (Agg in scripts and tests, inline in notebooks) the same code draws
+to images. This module never imports ipywidgets, and ``import backprop_kit`` never imports it.
+"""
+from __future__ import annotations
+
+import math
+
+import matplotlib
+import numpy as np
+from matplotlib.colors import LinearSegmentedColormap, to_rgb
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from . import activations as _activations
+from .datasets import Dataset
+from .network import Network
+from .stages import _forward
+
+# --- one small palette, shared by every view ------------------------------------
+PALETTE = {
+    "train": "#1f4e79",        # dark blue: training loss, f(z)
+    "train_step": "#c5d5e8",   # pale blue: the raw per-step loss
+    "train_smooth": "#5b8cc0", # mid blue: its moving average
+    "test": "#d1495b",         # crimson: test loss, f'(z)
+    "fit": "#f28e2b",          # orange: a regression network's curve
+    "clip": "#c0392b",         # red: the clipping threshold
+    "global": "#555555",       # grey: the global gradient norm
+    "histogram": "#b8b8b8",    # light grey: pre-activation histogram
+    "ink": "#333333",          # text
+    "grid": "#e8e8e8",
+}
+# class k is drawn in CLASS_COLORS[k]: points full strength, the output image paler
+CLASS_COLORS = ("#2b83ba", "#f28e2b", "#59a14f", "#b07aa1", "#e15759",
+                "#76b7b2", "#edc948", "#9c755f", "#ff9da7", "#7f7f7f")
+DEPTH_COLORMAP = "viridis"     # gradient lines: dark purple (input side) -> green (output)
+BACKGROUND_STRENGTH = 0.55     # how much of a class colour the output image shows at certainty
+SATURATION_THRESHOLD = 0.05    # |f'(z)| below this counts as saturated (or dead, for relu)
+
+TITLE_SIZE, LABEL_SIZE, TICK_SIZE, LEGEND_SIZE = 10, 9, 8, 7.5
+LEGEND_FRAME = dict(frameon=True, framealpha=0.85, edgecolor="none", borderpad=0.3,
+                    handlelength=1.6, columnspacing=1.0, labelspacing=0.3)
+
+
+def _pale(color, strength=BACKGROUND_STRENGTH) -> np.ndarray:
+    """The colour mixed with white: strength 1 is the colour, 0 is white."""
+    return 1.0 - strength * (1.0 - np.asarray(to_rgb(color)))
+
+
+BINARY_COLORMAP = LinearSegmentedColormap.from_list(
+    "bk_binary", [_pale(CLASS_COLORS[0]), (1.0, 1.0, 1.0), _pale(CLASS_COLORS[1])])
+BINARY_COLORMAP.set_bad("#d0d0d0")
+
+
+# --- figures ------------------------------------------------------------------------
+
+def new_figure(figsize=(5.0, 3.4), *, pyplot: bool = True, layout="constrained", **kwargs) -> Figure:
+    """A new, not-yet-shown Matplotlib Figure of ``figsize`` inches (100 px per inch on screen).
+
+    With ``pyplot=True`` (default) the figure comes from ``plt.figure`` inside ``with plt.ioff():``,
+    so it belongs to the current backend: under ipympl (``%matplotlib widget``) ``fig.canvas``
+    is an ipywidgets widget (shown without its "Figure 1" header and footer) that you place in a
+    layout; nothing is displayed until you do. Close it with ``plt.close(fig)`` when done.
+    With ``pyplot=False`` it is a bare ``Figure`` that pyplot does not track (for scripts that
+    only save images, e.g. the CLI): no backend is touched and nothing needs closing.
+    Other keyword arguments go to ``plt.figure`` / ``Figure``.
+    """
+    if not pyplot:
+        return Figure(figsize=figsize, layout=layout, **kwargs)
+    import matplotlib.pyplot as plt
+    with plt.ioff():
+        fig = plt.figure(figsize=figsize, layout=layout, **kwargs)
+    canvas = fig.canvas
+    if hasattr(canvas, "header_visible"):      # an ipympl widget: no title bar, no footer
+        canvas.header_visible = False
+        canvas.footer_visible = False
+    return fig
+
+
+def close(fig: Figure) -> None:
+    """Let pyplot forget a figure made by ``new_figure`` (harmless for a bare Figure)."""
+    import sys
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close(fig)
+
+
+def _axes(ax, figsize):
+    if ax is None:
+        ax = new_figure(figsize).add_subplot()
+    return ax
+
+
+def _style(ax, title=None, xlabel=None, ylabel=None) -> None:
+    if title is not None:
+        ax.set_title(title, fontsize=TITLE_SIZE, color=PALETTE["ink"])
+    if xlabel is not None:
+        ax.set_xlabel(xlabel, fontsize=LABEL_SIZE, color=PALETTE["ink"])
+    if ylabel is not None:
+        ax.set_ylabel(ylabel, fontsize=LABEL_SIZE, color=PALETTE["ink"])
+    ax.tick_params(which="both", labelsize=TICK_SIZE, colors=PALETTE["ink"])
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    ax.grid(True, color=PALETTE["grid"], linewidth=0.8)
+    ax.set_axisbelow(True)
+
+
+def _draw(ax, draw: bool) -> None:
+    if draw:
+        ax.figure.canvas.draw_idle()
+
+
+def _finite(values, positive: bool = False) -> np.ndarray:
+    """values as a float array with inf/NaN (and, for a log axis, values <= 0) replaced by NaN: not drawn."""
+    values = np.array(values, dtype=float)
+    bad = ~np.isfinite(values)
+    if positive:
+        bad |= values <= 0      # NaN compares False, so no warning
+    values[bad] = np.nan
+    return values
+
+
+class _Smoother:
+    """Bias-corrected exponential moving average down the rows of a (steps, k) array, extended as
+    steps arrive (each call only averages the new rows). NaN entries are skipped."""
+
+    CHUNK = 256
+
+    def __init__(self, beta: float):
+        self.beta = beta
+        lag = np.subtract.outer(np.arange(self.CHUNK), np.arange(self.CHUNK))
+        # out[t] = sum_s (1 - beta) beta^(t - s) x[s] + beta^(t + 1) carry: one matrix product per chunk
+        self._weights = np.where(lag >= 0, (1 - beta) * beta ** np.maximum(lag, 0), 0.0)
+        self._carry = beta ** np.arange(1, self.CHUNK + 1)[:, None]
+        self.reset()
+
+    def reset(self) -> None:
+        self._out, self._done = np.empty((0, 0)), 0
+
+    def __call__(self, values: np.ndarray) -> np.ndarray:
+        steps, k = values.shape
+        if self._done > steps or self._out.shape[1] != k:
+            self._out, self._done = np.empty((0, k)), 0
+            self._sum, self._weight = np.zeros(k), np.zeros(k)
+        if len(self._out) < steps:             # grow by doubling: O(1) per step on average
+            grown = np.empty((max(steps, 2 * len(self._out)), k))
+            grown[:self._done] = self._out[:self._done]
+            self._out = grown
+        for start in range(self._done, steps, self.CHUNK):
+            x = values[start:start + self.CHUNK]
+            m, seen = len(x), np.isfinite(x)
+            weights, carry = self._weights[:m, :m], self._carry[:m]
+            total = weights @ np.where(seen, x, 0.0) + carry * self._sum
+            weight = weights @ seen + carry * self._weight
+            out = self._out[start:start + m]
+            out[:] = np.nan
+            np.divide(total, weight, out=out, where=weight > 0)
+            self._sum, self._weight = total[-1], weight[-1]
+        self._done = steps
+        return self._out[:steps]
+
+
+def _set_limits(ax, arrays, steps: int, log: bool, extra=()) -> None:
+    """x from step 0 to ``steps``; y around the finite values of ``arrays`` (and ``extra`` numbers),
+    with 30% headroom on top for the legend. Cheaper than relim() and steadier: raw per-step
+    spikes are left out on purpose."""
+    finite = [a[np.isfinite(a)] for a in arrays] + [np.array([v], dtype=float) for v in extra]
+    finite = np.concatenate(finite) if finite else np.empty(0)
+    if log:
+        finite = finite[finite > 0]
+    if steps:
+        ax.set_xlim(0, steps * 1.02)
+    if not len(finite):
+        return
+    low, high = float(finite.min()), float(finite.max())
+    if log:
+        low, high = math.log10(low), math.log10(high)
+        span = max(high - low, 0.3)
+        ax.set_ylim(10 ** (low - 0.06 * span), 10 ** (high + 0.35 * span))
+    else:
+        low = 0.0 if low >= 0 else low     # losses: show the zero
+        span = (high - low) or 1.0
+        ax.set_ylim(low - 0.03 * span, high + 0.35 * span)
+
+
+def _plain_log_labels(ax) -> None:
+    """Label a log y axis 0.01, 0.1, 1 instead of 10^-2 in mathtext (easier to read next to the
+    loss values printed elsewhere), with 0.2 and 0.5 (and 0.3) between when the axis spans
+    a decade or so, and every minor tick when it spans less than a factor of 4."""
+    from matplotlib.ticker import FuncFormatter, LogLocator
+
+    def label(value, _position):
+        return f"{value:g}"
+    ax.yaxis.set_major_locator(LogLocator(base=10))
+    ax.yaxis.set_major_formatter(FuncFormatter(label))
+
+    def minor_label(value, position):
+        low, high = ax.get_ylim()
+        ratio = high / low if low > 0 else math.inf
+        digit = round(value / 10 ** math.floor(math.log10(value)), 6)
+        wanted = ratio < 4 or (ratio < 10 and digit in (2, 3, 5)) or (ratio < 30 and digit in (2, 5))
+        return label(value, position) if wanted else ""
+    ax.yaxis.set_minor_formatter(FuncFormatter(minor_label))
+
+
+def layer_labels(layers: int) -> list[str]:
+    """'layer 1 (input side)', 'layer 2', ..., 'layer L (output)' for a network of ``layers`` weight layers."""
+    labels = [f"layer {i + 1}" for i in range(layers)]
+    if layers > 1:
+        labels[0] += " (input side)"
+    labels[-1] += " (output)"
+    return labels
+
+
+def depth_colors(layers: int) -> list:
+    """One colour per layer from DEPTH_COLORMAP, input side first."""
+    cmap = matplotlib.colormaps[DEPTH_COLORMAP]
+    return [cmap(x) for x in np.linspace(0.0, 0.85, layers)] if layers > 1 else [cmap(0.0)]
+
+
+# --- loss -----------------------------------------------------------------------------
+
+class LossView:
+    """Training loss per step (a thin light line and a smoothed line) and train/test loss per epoch.
+
+    LossView(ax=None, log=False, smoothing=0.9). ``update(history)`` reads ``history.loss``
+    (steps,) and the per-epoch ``epoch_steps``, ``train_loss``, ``test_loss`` (epochs,): the epoch
+    values are drawn at x = the step that ended the epoch, so both share the step axis.
+    ``smoothing`` is the weight of the past in the exponential moving average (0: none); the
+    y range follows the smoothed and per-epoch losses, so a lucky mini-batch does not squash it.
+    Non-finite losses (a diverging run) are left out of the lines, not drawn as inf.
+    """
+
+    def __init__(self, ax=None, log: bool = False, smoothing: float = 0.9):
+        if not 0.0 <= smoothing < 1.0:
+            raise ValueError(f"smoothing must be a number from 0 to 1 (below 1); got {smoothing!r}")
+        self.ax = ax = _axes(ax, (5.0, 3.2))
+        self.step_line, = ax.plot([], [], color=PALETTE["train_step"], linewidth=0.6,
+                                  label="train (step)")
+        self.smooth_line, = ax.plot([], [], color=PALETTE["train_smooth"], linewidth=1.5,
+                                    label="train (smoothed)")
+        self.train_line, = ax.plot([], [], color=PALETTE["train"], linewidth=1.3, marker="o",
+                                   markersize=3.5, markeredgecolor="white", markeredgewidth=0.5,
+                                   label="train (epoch)")
+        self.test_line, = ax.plot([], [], color=PALETTE["test"], linewidth=1.3, marker="s",
+                                  markersize=3.2, markeredgecolor="white", markeredgewidth=0.5,
+                                  label="test (epoch)")
+        _style(ax, "Loss", "step (mini-batch)", "loss")
+        self.legend = ax.legend(fontsize=LEGEND_SIZE, loc="upper right", ncol=2, **LEGEND_FRAME)
+        self._smoother = _Smoother(smoothing)
+        self._history = None
+        self.set_log(log)
+
+    def set_log(self, log: bool) -> None:
+        """Switch the y axis between log and linear scale."""
+        self.log = bool(log)
+        self.ax.set_yscale("log" if self.log else "linear")
+        if self.log:
+            _plain_log_labels(self.ax)
+        if self._history is not None:
+            self.update(self._history, draw=False)
+
+    def update(self, history, draw: bool = True) -> None:
+        """Show ``history`` (a training.History); the artists stay, their data changes."""
+        if history is not self._history:        # a new run: start the average afresh
+            self._history = history
+            self._smoother.reset()
+        losses = _finite(history.loss, positive=self.log)
+        steps = np.arange(1, len(losses) + 1)
+        smoothed = self._smoother(losses[:, None])[:, 0]
+        epoch_steps = np.asarray(history.epoch_steps, dtype=float)
+        train, test = _finite(history.train_loss, self.log), _finite(history.test_loss, self.log)
+        self.step_line.set_data(steps, losses)
+        self.smooth_line.set_data(steps, smoothed)
+        self.train_line.set_data(epoch_steps, train)
+        self.test_line.set_data(epoch_steps, test)
+        few = len(epoch_steps) <= 60            # beyond that the dots merge into a line anyway
+        self.train_line.set_marker("o" if few else "None")
+        self.test_line.set_marker("s" if few else "None")
+        _set_limits(self.ax, (smoothed, train, test), len(losses), self.log)
+        _draw(self.ax, draw)
+
+
+# --- gradient norms -------------------------------------------------------------------
+
+class GradientNormView:
+    """Each layer's weight-gradient norm ||dL/dW_i|| over the steps, on a log axis, coloured by depth.
+
+    GradientNormView(ax=None, layers=None, clip=None, smoothing=0.9, raw=True).
+    ``update(history)`` reads ``history.grad_norms`` (steps, layers), and with a clip
+    ``history.global_norms`` and ``history.clipped`` (steps,). Each layer gets a line of its
+    norm smoothed on the log scale (a geometric moving average; ``smoothing=0`` for none) and,
+    with ``raw=True``, a faint line of the raw per-step norm behind it. A change in the number
+    of layers rebuilds the lines (an architecture change, not a frame). ``set_clip(max_norm)``
+    shows the clipping threshold with the global norm it is compared with and the share of
+    clipped steps; ``None`` hides them. Zeros and non-finite norms cannot sit on a log axis:
+    they are left out.
+    """
+
+    def __init__(self, ax=None, layers: int | None = None, clip: float | None = None,
+                 smoothing: float = 0.9, raw: bool = True):
+        self.ax = ax = _axes(ax, (5.0, 3.2))
+        ax.set_yscale("log")
+        _plain_log_labels(ax)
+        _style(ax, "Gradient norm per layer", "step (mini-batch)", "‖∂L/∂W‖")
+        self.global_line, = ax.plot([], [], color=PALETTE["global"], linewidth=1.0, linestyle=":",
+                                    label="all layers", visible=False)
+        self.clip_line = ax.axhline(1.0, color=PALETTE["clip"], linewidth=1.2, linestyle="--",
+                                    label="clip", visible=False)
+        self.clip_text = ax.text(0.99, 0.03, "", transform=ax.transAxes, ha="right", va="bottom",
+                                 fontsize=LEGEND_SIZE, color=PALETTE["clip"], visible=False)
+        self.raw = raw
+        self.smoothing = smoothing
+        self.lines: list[Line2D] = []          # one smoothed line per layer, input side first
+        self.raw_lines: list[Line2D] = []      # the raw norms, faint (empty with raw=False)
+        self.legend = None
+        self.clip = None
+        self._history = None
+        self.set_layers(layers or 1)
+        self.set_clip(clip)
+
+    def set_layers(self, layers: int) -> None:
+        """Make one line per layer (removing the old ones)."""
+        for line in self.lines + self.raw_lines:
+            line.remove()
+        colors, labels = depth_colors(layers), layer_labels(layers)
+        self.raw_lines = [self.ax.plot([], [], color=color, linewidth=0.5, alpha=0.2)[0]
+                          for color in colors] if self.raw else []
+        self.lines = [self.ax.plot([], [], color=color, linewidth=1.5, label=label)[0]
+                      for color, label in zip(colors, labels)]
+        self._smoother = _Smoother(self.smoothing)
+        self._global_smoother = _Smoother(self.smoothing)
+        self._legend()
+
+    def _legend(self) -> None:
+        if self.legend is not None:
+            self.legend.remove()
+        handles = list(self.lines)
+        if self.clip is not None:
+            handles += [self.global_line, self.clip_line]
+        self.legend = self.ax.legend(handles=handles, fontsize=LEGEND_SIZE, loc="upper right",
+                                     ncol=2 if len(handles) > 2 else 1, **LEGEND_FRAME)
+
+    def set_clip(self, max_norm: float | None) -> None:
+        """Show the clipping threshold (a max global norm), or hide it with None."""
+        self.clip = max_norm
+        shown = max_norm is not None
+        if shown:
+            self.clip_line.set_ydata([max_norm, max_norm])
+            self.clip_line.set_label(f"clip at {max_norm:g}")
+        for artist in (self.clip_line, self.global_line, self.clip_text):
+            artist.set_visible(shown)
+        self._legend()
+
+    def update(self, history, draw: bool = True) -> None:
+        """Show ``history`` (a training.History); the lines stay, their data changes."""
+        norms = history.grad_norms
+        if norms.shape[1] != len(self.lines):
+            self.set_layers(norms.shape[1])
+        if history is not self._history:
+            self._history = history
+            self._smoother.reset()
+            self._global_smoother.reset()
+        steps = np.arange(1, len(norms) + 1)
+        raw = _finite(norms, positive=True)
+        smoothed = 10 ** self._smoother(np.log10(raw))      # NaN stays NaN, quietly
+        for line, column in zip(self.raw_lines, raw.T):
+            line.set_data(steps, column)
+        for line, column in zip(self.lines, smoothed.T):
+            line.set_data(steps, column)
+        shown = [smoothed.ravel()]
+        if self.clip is not None:
+            global_norms = _finite(history.global_norms, positive=True)[:, None]
+            global_smoothed = 10 ** self._global_smoother(np.log10(global_norms))[:, 0]
+            self.global_line.set_data(steps, global_smoothed)
+            shown.append(global_smoothed)
+            share = float(np.mean(history.clipped)) if len(history.clipped) else 0.0
+            self.clip_text.set_text(f"clipped: {share:.0%} of steps")
+        _set_limits(self.ax, shown, len(norms), log=True,
+                    extra=() if self.clip is None else (self.clip,))
+        _draw(self.ax, draw)
+
+
+# --- decision boundary / fitted curve -------------------------------------------------
+
+class BoundaryView:
+    """What the network computes over the input space, with the data on top.
+
+    BoundaryView(ax=None, dataset, resolution=100). For 2-D inputs: an image of the output over
+    a fixed (resolution x resolution) grid covering the data: p(class 1) on a blue-white-orange
+    scale (binary), the class colours blended by probability and paled where unsure (multiclass),
+    or the value (regression). For 1-D inputs: the output as a curve over the data (regression,
+    or p(class 1) for binary). Training points have a white edge, test points a black edge.
+    The grid is made once per dataset; ``update(net)`` runs the forward pass on it
+    (the core's ``_forward``, no checks per frame) and calls ``set_data`` on the same image or line.
+    ``set_dataset(dataset)`` rebuilds the artists for another dataset (a learner's choice, not a frame).
+    """
+
+    def __init__(self, ax=None, dataset: Dataset | None = None, resolution: int = 100):
+        if not isinstance(dataset, Dataset):
+            raise TypeError(f"dataset must be a backprop_kit Dataset; got {dataset!r}")
+        if not (isinstance(resolution, int) and 2 <= resolution <= 1000):
+            raise ValueError(f"resolution must be a whole number from 2 to 1000; got {resolution!r}")
+        self.ax = _axes(ax, (4.2, 4.0))
+        self.resolution = resolution
+        self.dataset = None
+        self.image = None          # AxesImage (2-D inputs)
+        self.curve = None          # Line2D (1-D inputs)
+        self._artists = []
+        self.set_dataset(dataset)
+
+    # -- building (once per dataset) --
+    def set_dataset(self, dataset: Dataset) -> None:
+        """Show another dataset: new grid, new points, same Axes."""
+        if not isinstance(dataset, Dataset):
+            raise TypeError(f"dataset must be a backprop_kit Dataset; got {dataset!r}")
+        for artist in self._artists:
+            artist.remove()
+        self._artists, self.image, self.curve = [], None, None
+        if self.ax.get_legend() is not None:
+            self.ax.get_legend().remove()
+        self.dataset, ax = dataset, self.ax
+        X = np.concatenate([dataset.X_train, dataset.X_test])
+        self._inputs = {}          # dtype name -> grid in that dtype, for float32 networks
+        d = dataset.n_inputs
+        if d == 2:
+            self._build_image(X)
+        elif d == 1 and dataset.task != "multiclass":
+            self._build_curve(X)
+        else:
+            self._grid = None
+            self._artists.append(ax.text(0.5, 0.5, f"no picture for {d}-D inputs", ha="center",
+                                         va="center", transform=ax.transAxes, color=PALETTE["ink"]))
+        what = {"binary": "p(class 1)", "multiclass": "most likely class",
+                "regression": "network output"}[dataset.task]
+        _style(ax, f"{dataset.name}: {what}", "x₁", "x₂" if d == 2 else ("y" if d == 1 else None))
+        ax.grid(d != 2)
+
+    def _build_image(self, X) -> None:
+        ax, data, n = self.ax, self.dataset, self.resolution
+        low, high = X.min(axis=0), X.max(axis=0)
+        centre, half = (low + high) / 2, (high - low).max() / 2 * 1.12 + 1e-9   # square, 12% margin
+        xs = np.linspace(centre[0] - half, centre[0] + half, n)
+        ys = np.linspace(centre[1] - half, centre[1] + half, n)
+        gx, gy = np.meshgrid(xs, ys)
+        self._grid = np.column_stack([gx.ravel(), gy.ravel()])        # (n*n, 2), row-major from the bottom
+        extent = (xs[0], xs[-1], ys[0], ys[-1])
+        if data.task == "binary":
+            blank = np.full((n, n), 0.5)
+            self.image = ax.imshow(blank, cmap=BINARY_COLORMAP, vmin=0.0, vmax=1.0, origin="lower",
+                                   extent=extent, interpolation="bilinear", zorder=0)
+        elif data.task == "multiclass":
+            self._class_rgb = np.array([to_rgb(CLASS_COLORS[k % len(CLASS_COLORS)])
+                                        for k in range(data.classes)])
+            self.image = ax.imshow(np.ones((n, n, 3)), origin="lower", extent=extent,
+                                   interpolation="bilinear", zorder=0)
+        else:
+            span = np.concatenate([data.y_train, data.y_test]).ravel()
+            self.image = ax.imshow(np.zeros((n, n)), cmap="viridis", vmin=span.min(), vmax=span.max(),
+                                   origin="lower", extent=extent, interpolation="bilinear", zorder=0)
+        self._artists.append(self.image)
+        self._scatter(lambda X, y: (X[:, 0], X[:, 1]))
+        ax.set_xlim(extent[:2])
+        ax.set_ylim(extent[2:])
+        ax.set_aspect("equal")
+
+    def _build_curve(self, X) -> None:
+        ax, data = self.ax, self.dataset
+        low, high = float(X.min()), float(X.max())
+        margin = 0.05 * (high - low) + 1e-9
+        xs = np.linspace(low - margin, high + margin, 4 * self.resolution)
+        self._grid = xs.reshape(-1, 1)
+        self.curve, = ax.plot(xs, np.full(len(xs), np.nan), color=PALETTE["fit"], linewidth=2.2,
+                              zorder=3, label="network")
+        self._artists.append(self.curve)
+        self._scatter(lambda X, y: (X[:, 0], np.asarray(y, dtype=float).ravel()))
+        ys = np.concatenate([data.y_train, data.y_test]).ravel().astype(float)
+        pad = 0.15 * (ys.max() - ys.min()) + 1e-9
+        ax.set_xlim(xs[0], xs[-1])
+        ax.set_ylim(ys.min() - pad, ys.max() + pad)
+        ax.set_aspect("auto")
+
+    def _scatter(self, coordinates) -> None:
+        """Train points (white edge) and test points (black edge), coloured by class."""
+        data, handles = self.dataset, []
+        for X, y, edge, size, label in ((data.X_train, data.y_train, "white", 16, "train"),
+                                        (data.X_test, data.y_test, "black", 18, "test")):
+            if not len(X):
+                continue
+            if data.task == "regression":
+                colors = CLASS_COLORS[0]
+            else:
+                colors = [CLASS_COLORS[k % len(CLASS_COLORS)] for k in np.asarray(y).ravel()]
+            points = self.ax.scatter(*coordinates(X, y), c=colors, s=size, edgecolors=edge,
+                                     linewidths=0.7, zorder=2, label=label)
+            self._artists.append(points)
+            handles.append(Line2D([], [], linestyle="none", marker="o", markersize=5,
+                                  markerfacecolor="#999999", markeredgecolor=edge, label=label))
+        if self.curve is not None:
+            handles.append(self.curve)
+        # 2-D data leave the corners empty; a 1-D curve leaves the upper left (sine starts at 0)
+        self.ax.legend(handles=handles, fontsize=LEGEND_SIZE, handletextpad=0.3,
+                       loc="upper right" if self.curve is None else "upper left", **LEGEND_FRAME)
+
+    # -- updating (per frame) --
+    def evaluate(self, net: Network) -> np.ndarray:
+        """The network's output on the grid, (points, outputs): the numbers ``update`` draws."""
+        if net.sizes[0] != self.dataset.n_inputs:
+            raise ValueError(f"net must take {self.dataset.n_inputs} inputs to draw dataset "
+                             f"{self.dataset.name!r}; its sizes are {list(net.sizes)}")
+        grid = self._inputs.get(net.dtype)
+        if grid is None:
+            grid = self._inputs[net.dtype] = self._grid.astype(net.dtype)
+        with np.errstate(all="ignore"):
+            return _forward(net, grid).output
+
+    def update(self, net, draw: bool = True) -> None:
+        """Draw what ``net`` (a Network, or anything with a ``.net``, e.g. a Trainer) computes."""
+        net = getattr(net, "net", net)
+        if self._grid is None:
+            return
+        output = self.evaluate(net)
+        if self.curve is not None:
+            self.curve.set_ydata(_finite(output[:, 0]))
+        elif self.dataset.task == "multiclass":
+            self.image.set_data(self._blend(output))
+        else:
+            n = self.resolution
+            self.image.set_data(_finite(output[:, 0]).reshape(n, n))
+        _draw(self.ax, draw)
+
+    def _blend(self, probabilities: np.ndarray) -> np.ndarray:
+        """(points, k) probabilities -> (n, n, 3) RGB: class colours mixed, paler where unsure."""
+        k, n = probabilities.shape[1], self.resolution
+        p = np.nan_to_num(probabilities, nan=1.0 / k)
+        mixed = p @ self._class_rgb
+        certainty = (p.max(axis=1, keepdims=True) - 1.0 / k) * (k / (k - 1.0))
+        strength = BACKGROUND_STRENGTH * np.clip(certainty, 0.0, 1.0)
+        return np.clip(1.0 - strength * (1.0 - mixed), 0.0, 1.0).reshape(n, n, 3)
+
+
+# --- activations -----------------------------------------------------------------------
+
+class ActivationView:
+    """An activation f and its derivative f' over z in [-5, 5], with a histogram of a layer's z.
+
+    ActivationView(ax=None, name="tanh", bins=50). ``update(pre_activations)`` takes any array
+    of pre-activations z (e.g. ``trace.pre[i]``, (n, width)) and shows their histogram (values
+    beyond +-5 are counted in the end bins) and the share with |f'(z)| < 0.05, where the
+    gradient hardly passes (saturated tanh/sigmoid, dead relu). ``update(None)`` hides them.
+    ``set_activation(name)`` switches f and f' in place.
+    """
+
+    Z_RANGE = (-5.0, 5.0)
+
+    def __init__(self, ax=None, name: str = "tanh", bins: int = 50):
+        self.ax = ax = _axes(ax, (4.6, 3.2))
+        self.z = np.linspace(*self.Z_RANGE, 401)
+        self.edges = np.linspace(*self.Z_RANGE, bins + 1)
+        # the histogram lives on a twin axis behind the curves, scaled to its own height
+        self.hist_ax = ax.twinx()
+        self.hist_ax.set_zorder(ax.get_zorder() - 1)
+        ax.patch.set_visible(False)
+        self.hist_ax.set_yticks([])
+        for side in ("top", "right", "left"):
+            self.hist_ax.spines[side].set_visible(False)
+        self.histogram = self.hist_ax.stairs(np.zeros(bins), self.edges, fill=True,
+                                             color=PALETTE["histogram"], alpha=0.6,
+                                             label="z of the layer", visible=False)
+        self.f_line, = ax.plot([], [], color=PALETTE["train"], linewidth=2.0, label="f(z)")
+        self.d_line, = ax.plot([], [], color=PALETTE["test"], linewidth=1.6, linestyle="--", label="f′(z)")
+        ax.axhline(0.0, color="#999999", linewidth=0.6, zorder=0)
+        ax.axvline(0.0, color="#999999", linewidth=0.6, zorder=0)
+        self.text = ax.text(0.02, 0.97, "", transform=ax.transAxes, ha="left", va="top",
+                            fontsize=LEGEND_SIZE, color=PALETTE["ink"], visible=False)
+        _style(ax, None, "z (pre-activation)", None)
+        ax.set_xlim(*self.Z_RANGE)
+        ax.set_ylim(-1.25, 1.6)
+        from matplotlib.patches import Patch
+        histogram_key = Patch(color=PALETTE["histogram"], alpha=0.6, label="z in the layer")
+        ax.legend(handles=[self.f_line, self.d_line, histogram_key], fontsize=LEGEND_SIZE,
+                  loc="upper left", bbox_to_anchor=(0.0, 0.92), **LEGEND_FRAME)
+        self.set_activation(name)
+
+    def set_activation(self, name: str) -> None:
+        """Show activation ``name`` ('relu', 'leaky_relu', 'sigmoid', 'tanh', 'linear')."""
+        self.activation = _activations.get(name)
+        f = self.activation.value(self.z)
+        self.f_line.set_data(self.z, f)
+        self.d_line.set_data(self.z, self.activation.derivative(self.z, f))
+        self.ax.set_title(f"{name}:  f(z) = {self.activation.formula}", fontsize=TITLE_SIZE,
+                          color=PALETTE["ink"])
+
+    def saturated_share(self, pre_activations) -> float:
+        """Share of the values z with |f'(z)| < SATURATION_THRESHOLD (nan for no values)."""
+        z = np.asarray(pre_activations, dtype=float).ravel()
+        z = z[np.isfinite(z)]
+        if not len(z):
+            return math.nan
+        with np.errstate(all="ignore"):
+            slope = self.activation.derivative(z, self.activation.value(z))
+        return float(np.mean(np.abs(slope) < SATURATION_THRESHOLD))
+
+    def update(self, pre_activations=None, draw: bool = True) -> None:
+        """Show the histogram of ``pre_activations`` (any shape) and its saturated share; None hides them."""
+        shown = pre_activations is not None
+        if shown:
+            z = np.asarray(pre_activations, dtype=float).ravel()
+            z = z[np.isfinite(z)]
+            counts, _ = np.histogram(np.clip(z, *self.Z_RANGE), bins=self.edges)
+            share = counts / max(len(z), 1)
+            self.histogram.set_data(share)
+            self.hist_ax.set_ylim(0, max(share.max(), 1e-9) * 1.6)   # the tallest bar reaches ~60%
+            self.text.set_text(f"|f′(z)| < {SATURATION_THRESHOLD:g}:  "
+                               f"{self.saturated_share(z):.0%} of {len(z):,} values")
+        self.histogram.set_visible(shown)
+        self.text.set_visible(shown)
+        _draw(self.ax, draw)
+
+
+# --- the whole run ------------------------------------------------------------------------
+
+def describe(trainer) -> str:
+    """One line with a Trainer's setup: dataset, sizes, activation, optimizer, lr, batch size."""
+    net = trainer.net
+    hidden = sorted(set(net.activations[:-1])) or ["none"]
+    parts = [trainer.data.name, "-".join(map(str, net.sizes)), "/".join(hidden),
+             f"{trainer.optimizer.name} lr {trainer.lr:g}", f"batch {trainer.batch_size}"]
+    if trainer.clip is not None:
+        parts.append(f"clip {trainer.clip:g}")
+    if trainer.l2:
+        parts.append(f"l2 {trainer.l2:g}")
+    return "  ·  ".join(parts)
+
+
+def status(trainer) -> str:
+    """One line with where a Trainer is: epoch, step, last train/test loss and accuracy, or divergence."""
+    h = trainer.history
+    text = f"epoch {trainer.epoch}, step {trainer.steps}"
+    if h.epochs:
+        for split, loss, acc in (("train", h.train_loss[-1], h.train_accuracy[-1]),
+                                 ("test", h.test_loss[-1], h.test_accuracy[-1])):
+            if math.isfinite(loss):
+                text += f"  ·  {split} loss {loss:.3g}"
+                if math.isfinite(acc):
+                    text += f", accuracy {acc:.1%}"
+    if trainer.diverged:
+        text += "  ·  DIVERGED"
+    return text
+
+
+class TrainingFigure:
+    """One Trainer at a glance: decision boundary (left), loss and gradient norms per layer (right).
+
+    TrainingFigure(trainer, fig=None, figsize=(9.0, 4.4), log_loss=True, resolution=100, pyplot=True).
+    ``update(trainer)`` refreshes every view in place (switching dataset or layer count if the
+    trainer's changed) and redraws once; ``save(path)`` writes PNG, SVG or PDF by extension.
+    The views are ``.loss``, ``.gradients`` and ``.boundary``; the figure is ``.fig``.
+    """
+
+    def __init__(self, trainer, fig: Figure | None = None, figsize=(9.0, 4.4), log_loss: bool = True,
+                 resolution: int = 100, pyplot: bool = True):
+        self.fig = fig = fig if fig is not None else new_figure(figsize, pyplot=pyplot)
+        grid = fig.add_gridspec(2, 2, width_ratios=(1.0, 1.15))
+        boundary_ax = fig.add_subplot(grid[:, 0])
+        loss_ax = fig.add_subplot(grid[0, 1])
+        gradient_ax = fig.add_subplot(grid[1, 1], sharex=loss_ax)
+        self.boundary = BoundaryView(boundary_ax, trainer.data, resolution=resolution)
+        self.loss = LossView(loss_ax, log=log_loss)
+        self.gradients = GradientNormView(gradient_ax, layers=trainer.net.n_layers, clip=trainer.clip)
+        loss_ax.set_xlabel("")
+        loss_ax.tick_params(labelbottom=False)
+        self.title = fig.suptitle("", fontsize=TITLE_SIZE, color=PALETTE["ink"])
+        self.update(trainer, draw=False)
+
+    def update(self, trainer, draw: bool = True) -> None:
+        """Show ``trainer``'s current network and history (same artists, new data)."""
+        if trainer.data is not self.boundary.dataset:
+            self.boundary.set_dataset(trainer.data)
+        if trainer.clip != self.gradients.clip:
+            self.gradients.set_clip(trainer.clip)
+        self.boundary.update(trainer.net, draw=False)
+        self.loss.update(trainer.history, draw=False)
+        self.gradients.update(trainer.history, draw=False)
+        self.title.set_text(f"{describe(trainer)}\n{status(trainer)}")
+        self.title.set_color(PALETTE["clip"] if trainer.diverged else PALETTE["ink"])
+        if draw:
+            self.fig.canvas.draw_idle()
+
+    def save(self, path, dpi: int = 150) -> None:
+        """Write the figure to ``path``; the format follows the extension (.png, .svg, .pdf, ...)."""
+        self.fig.savefig(path, dpi=dpi)
+
+    def close(self) -> None:
+        close(self.fig)
+
+
+def plot_history(history, dataset: Dataset | None = None, net: Network | None = None, *,
+                 log_loss: bool = True, clip: float | None = None, figsize=None,
+                 pyplot: bool = True) -> Figure:
+    """A static figure of a finished run: loss and gradient norms, plus the boundary if given
+    ``dataset`` and ``net``. Returns the Figure (save it with ``fig.savefig(path)``)."""
+    with_boundary = dataset is not None and net is not None
+    fig = new_figure(figsize or ((9.0, 4.4) if with_boundary else (9.0, 3.2)), pyplot=pyplot)
+    if with_boundary:
+        grid = fig.add_gridspec(2, 2, width_ratios=(1.0, 1.15))
+        BoundaryView(fig.add_subplot(grid[:, 0]), dataset).update(net, draw=False)
+        loss_ax, gradient_ax = fig.add_subplot(grid[0, 1]), fig.add_subplot(grid[1, 1])
+    else:
+        loss_ax, gradient_ax = fig.subplots(1, 2)
+    LossView(loss_ax, log=log_loss).update(history, draw=False)
+    GradientNormView(gradient_ax, layers=history.grad_norms.shape[1], clip=clip).update(history, draw=False)
+    return fig
