@@ -244,13 +244,20 @@ class Trainer:
 
         self.history._record_step(loss, np.sqrt(weight_sq), global_norm, clipped)
         problem = self._check_finite(loss, global_norm, new_net)
+        ends_epoch = self._position + len(batch) >= len(self._order)
+        if problem is None and ends_epoch:
+            # huge but finite weights can still overflow on the whole data set: check before keeping them
+            evaluation = self._evaluate_all(new_net)
+            if not all(math.isfinite(value) for value, _ in evaluation if value is not None):
+                problem = (f"the loss over the whole training set became {evaluation[0][0]} "
+                           f"(test set: {evaluation[1][0]}) at the end of the epoch")
         if problem is not None:
             self._stop(problem, global_norm)
             return
         self.net = new_net
         self._position += len(batch)
-        if self._position >= len(self._order):
-            self._end_epoch()
+        if ends_epoch:
+            self._end_epoch(evaluation)
 
     def _check_finite(self, loss: float, global_norm: float, new_net: Network) -> str | None:
         if not math.isfinite(loss):
@@ -278,17 +285,25 @@ class Trainer:
                          f"the gradient norm was {global_norm:.3g}. {advice}. "
                          f"The network from before that step is kept.")
 
-    def _end_epoch(self) -> None:
+    def _end_epoch(self, evaluation) -> None:
         self.epoch += 1
         self._order = self._rng.permutation(len(self._X_train))
         self._position = 0
-        test = self._evaluate(self._X_test, self._y_test) if len(self._X_test) else (math.nan, math.nan)
-        self.history._record_epoch(self.steps, self._evaluate(self._X_train, self._y_train), test)
+        train, (test_loss, test_accuracy) = evaluation
+        self.history._record_epoch(self.steps, train,
+                                   (math.nan if test_loss is None else test_loss, test_accuracy))
 
     # --- evaluation ------------------------------------------------------------
-    def _evaluate(self, X, y) -> tuple[float, float]:
-        output = _forward(self.net, X).output
-        return _loss(output, y, self._spec, self.l2, self.net), accuracy(output, y, self.data.task)
+    def _evaluate_all(self, net: Network) -> tuple[tuple, tuple]:
+        """((train loss, accuracy), (test loss, accuracy)) of ``net``; (None, nan) for an empty test set."""
+        train = self._evaluate(self._X_train, self._y_train, net)
+        test = self._evaluate(self._X_test, self._y_test, net) if len(self._X_test) else (None, math.nan)
+        return train, test
+
+    def _evaluate(self, X, y, net: Network | None = None) -> tuple[float, float]:
+        net = self.net if net is None else net
+        output = _forward(net, X).output
+        return _loss(output, y, self._spec, self.l2, net), accuracy(output, y, self.data.task)
 
     def evaluate(self, split: str = "test") -> tuple[float, float]:
         """(loss, accuracy) of the current network on the 'train' or 'test' set (accuracy nan for regression)."""
