@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg
 
-.PHONY: lab test test-unit test-lessons lessons demo clean
+.PHONY: lab test test-unit test-lessons lessons demo clean test-browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,3 +33,23 @@ lessons: $(STAMP)  ## re-execute every lesson in place (for maintainers, after a
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info
+
+BROWSER_STAMP := $(VENV)/.installed-browser
+CHROMIUM      := /usr/bin/chromium
+
+$(BROWSER_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/python -m pip install --quiet -e ".[test,browser]"
+	touch $(BROWSER_STAMP)
+
+$(CHROMIUM):
+	@if [ "$$(id -u)" = "0" ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	else \
+		echo "Chromium is missing: install Debian's package as root (apt-get install chromium)," \
+		     "so that $(CHROMIUM) exists; the browser tests do not download a browser."; \
+		exit 1; \
+	fi
+
+test-browser: $(BROWSER_STAMP) $(CHROMIUM)  ## JupyterLab + Voila in headless Chromium (screenshots in results/browser/)
+	mkdir -p results/browser
+	BK_BROWSER_REQUIRED=1 $(BIN)/python -m pytest -p no:randomly -m browser tests/browser
