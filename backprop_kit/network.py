@@ -7,6 +7,8 @@ do the work, and ``update`` returns a new Network instead of changing this one.
 from __future__ import annotations
 
 import os
+import zipfile
+import zlib
 from typing import Sequence
 
 import numpy as np
@@ -162,7 +164,7 @@ class Network:
     # --- files ---------------------------------------------------------------
     def save(self, path) -> None:
         """Write the network to an ``.npz`` file (plain arrays, no pickle)."""
-        path = os.fspath(path)
+        path = _check_path(path)
         arrays = {"format": np.array(FORMAT), "sizes": np.array(self.sizes, dtype=np.int64),
                   "activations": np.array(self.activations)}
         for i, (w, b) in enumerate(zip(self.weights, self.biases)):
@@ -173,10 +175,12 @@ class Network:
     @classmethod
     def load(cls, path) -> "Network":
         """Read a network written by ``save``; refuses pickled, malformed or inconsistent files."""
-        path = os.fspath(path)
+        path = _check_path(path)
         try:
             archive = np.load(path, allow_pickle=False)
-        except (OSError, ValueError, EOFError) as error:
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
+            if _pickled(error):
+                error = "it holds pickled objects, which are never loaded"
             raise ValueError(f"path {path!r} is not a network file written by Network.save "
                              f"(an .npz archive): {error}") from None
         if not hasattr(archive, "files"):
@@ -196,9 +200,12 @@ class Network:
                     raise ValueError(f"its arrays are {sorted(archive.files)}, expected {sorted(expected)}")
                 weights = [archive[f"W{i}"] for i in range(layers)]
                 biases = [archive[f"b{i}"] for i in range(layers)]
-            except ValueError as error:
-                if "allow_pickle" in str(error) or "Object arrays" in str(error):
+            except (ValueError, TypeError, KeyError, OSError, EOFError, zipfile.BadZipFile, zlib.error) as error:
+                # KeyError: a missing entry; BadZipFile / zlib.error: a damaged archive member
+                if _pickled(error):
                     error = "it holds pickled objects, which are never loaded"
+                elif isinstance(error, KeyError):
+                    error = f"an entry is missing ({error.args[0]})"
                 raise ValueError(f"path {path!r} is not a valid network file: {error}") from None
         dtypes = {w.dtype.name for w in weights} | {b.dtype.name for b in biases}
         if len(dtypes) != 1 or not dtypes <= set(DTYPES):
@@ -217,6 +224,21 @@ class Network:
         net.biases = [b.astype(dtype) for b in net.biases]
         net.dtype = dtype
         return net
+
+
+def _pickled(error: Exception) -> bool:
+    """Whether NumPy refused to read ``error``'s file because it holds pickled objects."""
+    return any(word in str(error) for word in ("allow_pickle", "Object arrays", "pickled"))
+
+
+def _check_path(path) -> str:
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a file name (a str or pathlib.Path); got {_checks._show(path)} "
+                        f"of type {type(path).__name__}")
+    path = os.fspath(path)
+    if not isinstance(path, str):
+        raise TypeError(f"path must be a file name (a str or pathlib.Path); got {path!r}")
+    return path
 
 
 def _check_sizes(sizes) -> tuple[int, ...]:
