@@ -70,3 +70,10 @@ def test_play_loop_stops_when_a_frame_says_so_and_reports_errors():
 def test_play_without_a_running_loop_says_no():
     loop = _base.PlayLoop(lambda: True, on_error=print)
     assert loop.play() is False and not loop.playing
+
+
+def test_find_locates_a_control_by_its_css_class():
+    slider = _base.styled(widgets.FloatSlider(), "bk-learning-rate")
+    root = widgets.VBox([widgets.HBox([widgets.Label("x"), slider])])
+    assert _base.find(root, "bk-learning-rate") is slider
+    assert _base.find_all(root, "bk-missing") == []

@@ -215,3 +215,28 @@ class PlayLoop:
         except Exception as error:
             self.on_error(error)
             return False
+
+
+# --- finding controls by their bk-* class (for tests and instructors) ----------------
+
+def find_all(root: widgets.Widget, css_class: str) -> list[widgets.Widget]:
+    """Every widget below ``root`` (itself included) carrying ``css_class``, in layout order."""
+    found, stack, seen = [], [root], set()
+    while stack:
+        widget = stack.pop(0)
+        if id(widget) in seen:
+            continue
+        seen.add(id(widget))
+        if css_class in getattr(widget, "_dom_classes", ()):
+            found.append(widget)
+        stack.extend(getattr(widget, "children", ()) or ())
+    return found
+
+
+def find(root: widgets.Widget, css_class: str) -> widgets.Widget:
+    """The one widget below ``root`` carrying ``css_class``; a LookupError if there is none or several."""
+    found = find_all(root, css_class)
+    if len(found) != 1:
+        raise LookupError(f"expected one widget with class {css_class!r} in {type(root).__name__}; "
+                          f"found {len(found)}")
+    return found[0]
