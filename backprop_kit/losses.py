@@ -122,12 +122,13 @@ def targets(y, loss_name: str, n: int, k: int, *, argument: str = "y", dtype=np.
     mse -> float (n, k); bce -> float (n, 1) of 0/1; cross_entropy -> int (n,) in [0, k).
     """
     y = _checks._as_array(argument, y)
+    given = y.shape
     if loss_name == "cross_entropy":
         if y.ndim == 2 and y.shape[1] == 1:
             y = y[:, 0]
         if y.shape != (n,):
             raise ValueError(f"{argument} must be integer class labels of shape ({n},) for loss "
-                             f"'cross_entropy'; got shape {y.shape}")
+                             f"'cross_entropy'; got shape {given}")
         if not np.issubdtype(y.dtype, np.number) or np.issubdtype(y.dtype, np.complexfloating):
             raise TypeError(f"{argument} must hold integer class labels; got dtype {y.dtype}")
         _checks.finite(argument, y)
@@ -141,7 +142,7 @@ def targets(y, loss_name: str, n: int, k: int, *, argument: str = "y", dtype=np.
         y = y.reshape(-1, 1)
     if y.shape != (n, k):
         raise ValueError(f"{argument} must have shape ({n}, {k}) to match the output for loss "
-                         f"{loss_name!r}; got shape {y.shape}")
+                         f"{loss_name!r}; got shape {given}")
     if not np.issubdtype(y.dtype, np.number) or np.issubdtype(y.dtype, np.complexfloating):
         raise TypeError(f"{argument} must hold numbers; got dtype {y.dtype}")
     _checks.finite(argument, y)

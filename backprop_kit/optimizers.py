@@ -14,7 +14,7 @@ import numpy as np
 
 from . import _checks
 from .network import Network
-from .stages import Gradients, _check_gradients, _check_network, _update
+from .stages import Gradients, _check_finite_gradients, _check_gradients, _check_network, _update
 
 
 class Optimizer:
@@ -156,6 +156,7 @@ def clip_gradients(grads: Gradients, max_norm: float) -> tuple[Gradients, float]
     if not isinstance(grads, Gradients):
         raise TypeError(f"grads must be the Gradients returned by gradient(); got {_checks._show(grads)}")
     max_norm = _checks.number("max_norm", max_norm, low=0, low_open=True)
+    _check_finite_gradients(grads)
     return _clip(grads, max_norm, global_norm(grads))
 
 

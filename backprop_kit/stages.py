@@ -78,10 +78,13 @@ def loss(output, y, loss: str, *, l2: float = 0.0, net: Network | None = None) -
     n, k = output.shape
     y = losses.targets(y, loss, n, k)
     if spec.needs_output == "sigmoid" and np.any((output < 0) | (output > 1)):
-        raise ValueError("output must hold probabilities in [0, 1] for loss 'bce' (a sigmoid output)")
+        raise ValueError(f"output must hold probabilities in [0, 1] for loss 'bce' (a sigmoid output); "
+                         f"got values from {output.min():.4g} to {output.max():.4g}")
     if spec.needs_output == "softmax" and (np.any(output < 0) or not np.allclose(output.sum(axis=1), 1.0)):
-        raise ValueError("output must hold rows of probabilities summing to 1 for loss 'cross_entropy' "
-                         "(a softmax output)")
+        sums = output.sum(axis=1)
+        raise ValueError(f"output must hold rows of probabilities summing to 1 for loss 'cross_entropy' "
+                         f"(a softmax output); got values from {output.min():.4g} to {output.max():.4g}, "
+                         f"row sums from {sums.min():.4g} to {sums.max():.4g}")
     l2 = _check_l2(l2, net)
     return _loss(output, y, spec, l2, net)
 
@@ -111,9 +114,7 @@ def gradient(net: Network, trace: Trace, y, loss: str, *, l2: float = 0.0) -> Gr
     losses.check_pairing(loss, net.output)
     if not isinstance(trace, Trace):
         raise TypeError(f"trace must be the Trace returned by forward(net, X); got {_checks._show(trace)}")
-    if len(trace.pre) != net.n_layers or trace.output.shape[1] != net.sizes[-1]:
-        raise ValueError(f"trace must come from forward() on this network ({net.n_layers} layers, "
-                         f"{net.sizes[-1]} outputs); got a trace of {len(trace.pre)} layers")
+    _check_trace(trace, net)
     n, k = trace.output.shape
     y = losses.targets(y, loss, n, k, dtype=net.dtype)
     return _gradient(net, trace, y, spec, _check_l2(l2, net))
@@ -178,6 +179,15 @@ def _check_l2(l2, net) -> float:
     return l2
 
 
+def _check_trace(trace: Trace, net: Network) -> None:
+    n = np.shape(trace.inputs)[0] if np.ndim(trace.inputs) == 2 else None
+    expected = [(n, net.sizes[0])] + [(n, size) for size in net.sizes[1:]] * 2
+    got = [np.shape(a) for a in (trace.inputs, *trace.pre, *trace.post)]
+    if n is None or len(trace.pre) != net.n_layers or len(trace.post) != net.n_layers or got != expected:
+        raise ValueError(f"trace must come from forward() on this network (layer widths {list(net.sizes)}); "
+                         f"got a trace of {len(trace.pre)} layers with shapes {got[:1 + len(trace.pre)]}")
+
+
 def _check_gradients(grads, net: Network) -> None:
     if not isinstance(grads, Gradients):
         raise TypeError(f"grads must be the Gradients returned by gradient(); got {_checks._show(grads)}")
@@ -185,5 +195,12 @@ def _check_gradients(grads, net: Network) -> None:
         if np.shape(dW) != W.shape or np.shape(db) != b.shape:
             raise ValueError(f"grads.weights[{i}] must have shape {W.shape} (and grads.biases[{i}] "
                              f"{b.shape}) to match the network; got {np.shape(dW)} and {np.shape(db)}")
-    if len(grads.weights) != net.n_layers:
+    if len(grads.weights) != net.n_layers or len(grads.biases) != net.n_layers:
         raise ValueError(f"grads must hold {net.n_layers} layers to match the network; got {len(grads.weights)}")
+    _check_finite_gradients(grads)
+
+
+def _check_finite_gradients(grads: Gradients) -> None:
+    for kind in ("weights", "biases"):
+        for i, g in enumerate(getattr(grads, kind)):
+            _checks.finite(f"grads.{kind}[{i}]", np.asarray(g))

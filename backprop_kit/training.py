@@ -149,13 +149,14 @@ class Trainer:
         self.l2 = _check_l2(l2, net)
         if seed is not None:
             seed = _checks.number("seed", seed, low=0, integer=True)
-        if isinstance(optimizer, optimizers.Optimizer):
-            if lr is not None:
-                optimizer.lr = lr
-        else:
+        if lr is not None:
+            lr = _checks.number("lr", lr, low=0, low_open=True)
+        if not isinstance(optimizer, optimizers.Optimizer):
             optimizer = optimizers.make(optimizer, DEFAULT_LR if lr is None else lr)
         self.batch_size = batch_size
         self.clip = clip
+        if lr is not None:      # only now that every argument is checked: a failed call changes nothing
+            optimizer.lr = lr
         self.net = net
         self.data = data
         self.loss = loss
