@@ -48,8 +48,9 @@ def leaky_relu_derivative(z, a):
 
 
 def sigmoid(z):
-    """f(z) = 1 / (1 + exp(-z)), computed as (1 + tanh(z/2)) / 2, which never overflows."""
-    return 0.5 * (1.0 + np.tanh(0.5 * z))
+    """f(z) = 1 / (1 + exp(-z)), computed as exp(-log(1 + exp(-z))): never overflows, and keeps
+    full precision far into the tail (sigmoid(-40) = 4.2e-18, not 0)."""
+    return np.exp(-np.logaddexp(0.0, -z))
 
 
 def sigmoid_derivative(z, a):
