@@ -135,7 +135,7 @@ def test_run_finishes_whole_epochs_and_a_begun_epoch_counts_as_one():
     assert trainer.history.epoch_steps == [5, 10, 15]
 
 
-def test_an_epoch_visits_every_training_point_once_with_a_smaller_last_batch():
+def test_an_epoch_ends_with_a_smaller_last_batch():
     trainer = make_trainer("xor", n=200, batch_size=40)      # 150 = 40 + 40 + 40 + 30
     assert trainer.steps_per_epoch == 4
     trainer.run(1)
