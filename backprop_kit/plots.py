@@ -65,8 +65,8 @@ def _pale(color, strength=BACKGROUND_STRENGTH) -> np.ndarray:
 
 
 BINARY_COLORMAP = LinearSegmentedColormap.from_list(
-    "bk_binary", [_pale(CLASS_COLORS[0]), (1.0, 1.0, 1.0), _pale(CLASS_COLORS[1])])
-BINARY_COLORMAP.set_bad("#d0d0d0")
+    "bk_binary", [_pale(CLASS_COLORS[0]), (1.0, 1.0, 1.0), _pale(CLASS_COLORS[1])]
+).with_extremes(bad="#d0d0d0")     # a NaN output shows grey
 
 
 # --- figures ------------------------------------------------------------------------
@@ -79,11 +79,15 @@ def new_figure(figsize=(5.0, 3.4), *, pyplot: bool = True, layout="constrained",
     is an ipywidgets widget (shown without its "Figure 1" header and footer) that you place in a
     layout; nothing is displayed until you do. Close it with ``plt.close(fig)`` when done.
     With ``pyplot=False`` it is a bare ``Figure`` that pyplot does not track (for scripts that
-    only save images, e.g. the CLI): no backend is touched and nothing needs closing.
+    only save images, e.g. the CLI): it draws with Agg whatever the pyplot backend, and
+    nothing needs closing.
     Other keyword arguments go to ``plt.figure`` / ``Figure``.
     """
     if not pyplot:
-        return Figure(figsize=figsize, layout=layout, **kwargs)
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        fig = Figure(figsize=figsize, layout=layout, **kwargs)
+        FigureCanvasAgg(fig)                   # so fig.canvas.draw() renders (savefig works either way)
+        return fig
     import matplotlib.pyplot as plt
     with plt.ioff():
         fig = plt.figure(figsize=figsize, layout=layout, **kwargs)
@@ -92,6 +96,30 @@ def new_figure(figsize=(5.0, 3.4), *, pyplot: bool = True, layout="constrained",
         canvas.header_visible = False
         canvas.footer_visible = False
     return fig
+
+
+def freeze_layout(fig: Figure) -> None:
+    """Lay ``fig`` out once (constrained layout) and keep those positions for the frames to come.
+
+    A live constrained layout re-measures every tick label on every draw: about half the time
+    of a redraw. Call this after the first update; call it again (``relayout``) when the figure
+    is resized or its labels change a lot. ``TrainingFigure`` does both, and lays out afresh
+    whenever it saves.
+    """
+    from matplotlib.layout_engine import ConstrainedLayoutEngine
+    engine = fig.get_layout_engine()
+    if not isinstance(engine, ConstrainedLayoutEngine):
+        engine = ConstrainedLayoutEngine()
+    engine.execute(fig)
+    fig.set_layout_engine("none")
+    fig._bk_layout = engine           # kept for relayout()
+
+
+def relayout(fig: Figure) -> None:
+    """Run the layout once more on a figure frozen by ``freeze_layout`` (e.g. after a resize)."""
+    engine = getattr(fig, "_bk_layout", None)
+    if engine is not None:
+        engine.execute(fig)
 
 
 def close(fig: Figure) -> None:
@@ -119,6 +147,12 @@ def _style(ax, title=None, xlabel=None, ylabel=None) -> None:
         ax.spines[side].set_visible(False)
     ax.grid(True, color=PALETTE["grid"], linewidth=0.8)
     ax.set_axisbelow(True)
+
+
+def _step_axis(ax) -> None:
+    """Steps are whole numbers: no ticks at 0.5."""
+    from matplotlib.ticker import MaxNLocator
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 
 
 def _draw(ax, draw: bool) -> None:
@@ -176,10 +210,34 @@ class _Smoother:
         return self._out[:steps]
 
 
+ENVELOPE_POINTS = 500          # a raw per-step line longer than this is drawn as its min/max envelope
+
+
+def _envelope(steps: np.ndarray, values: np.ndarray, buckets: int = ENVELOPE_POINTS):
+    """A long, noisy per-step series as a zigzag through each bucket's min and max.
+
+    The axes are a few hundred pixels wide, so 100,000 steps draw no better than the min and
+    max of each pixel's worth of steps, and rasterising the zigzag is several times cheaper.
+    steps, values: (n,). Returns x, y of length <= 2 * buckets (unchanged when n is small).
+    """
+    n = len(values)
+    if n <= 2 * buckets:
+        return steps, values
+    size = math.ceil(n / buckets)
+    padded = np.full(size * math.ceil(n / size), np.nan)
+    padded[:n] = values
+    chunks = padded.reshape(-1, size)
+    low, high = np.fmin.reduce(chunks, axis=1), np.fmax.reduce(chunks, axis=1)   # NaN-skipping, no warning
+    x = np.repeat(steps[::size] + (size - 1) / 2, 2)      # each bucket's centre, twice
+    y = np.column_stack([low, high]).ravel()
+    return x, y
+
+
 def _set_limits(ax, arrays, steps: int, log: bool, extra=()) -> None:
     """x from step 0 to ``steps``; y around the finite values of ``arrays`` (and ``extra`` numbers),
-    with 30% headroom on top for the legend. Cheaper than relim() and steadier: raw per-step
-    spikes are left out on purpose."""
+    with 30% headroom on top for the legend. Cheaper than relim() and steadier: the callers pass
+    smoothed lines and only the latest raw value, so one lucky mini-batch does not squash the axis
+    while a blow-up stays in view."""
     finite = [a[np.isfinite(a)] for a in arrays] + [np.array([v], dtype=float) for v in extra]
     finite = np.concatenate(finite) if finite else np.empty(0)
     if log:
@@ -192,7 +250,7 @@ def _set_limits(ax, arrays, steps: int, log: bool, extra=()) -> None:
     if log:
         low, high = math.log10(low), math.log10(high)
         span = max(high - low, 0.3)
-        ax.set_ylim(10 ** (low - 0.06 * span), 10 ** (high + 0.35 * span))
+        ax.set_ylim(10.0 ** max(low - 0.06 * span, -200), 10.0 ** min(high + 0.35 * span, 200))
     else:
         low = 0.0 if low >= 0 else low     # losses: show the zero
         span = (high - low) or 1.0
@@ -262,6 +320,7 @@ class LossView:
                                   markersize=3.2, markeredgecolor="white", markeredgewidth=0.5,
                                   label="test (epoch)")
         _style(ax, "Loss", "step (mini-batch)", "loss")
+        _step_axis(ax)
         self.legend = ax.legend(fontsize=LEGEND_SIZE, loc="upper right", ncol=2, **LEGEND_FRAME)
         self._smoother = _Smoother(smoothing)
         self._history = None
@@ -286,14 +345,14 @@ class LossView:
         smoothed = self._smoother(losses[:, None])[:, 0]
         epoch_steps = np.asarray(history.epoch_steps, dtype=float)
         train, test = _finite(history.train_loss, self.log), _finite(history.test_loss, self.log)
-        self.step_line.set_data(steps, losses)
+        self.step_line.set_data(*_envelope(steps, losses))
         self.smooth_line.set_data(steps, smoothed)
         self.train_line.set_data(epoch_steps, train)
         self.test_line.set_data(epoch_steps, test)
         few = len(epoch_steps) <= 60            # beyond that the dots merge into a line anyway
         self.train_line.set_marker("o" if few else "None")
         self.test_line.set_marker("s" if few else "None")
-        _set_limits(self.ax, (smoothed, train, test), len(losses), self.log)
+        _set_limits(self.ax, (smoothed, train, test, losses[-1:]), len(losses), self.log)
         _draw(self.ax, draw)
 
 
@@ -319,6 +378,7 @@ class GradientNormView:
         ax.set_yscale("log")
         _plain_log_labels(ax)
         _style(ax, "Gradient norm per layer", "step (mini-batch)", "‖∂L/∂W‖")
+        _step_axis(ax)
         self.global_line, = ax.plot([], [], color=PALETTE["global"], linewidth=1.0, linestyle=":",
                                     label="all layers", visible=False)
         self.clip_line = ax.axhline(1.0, color=PALETTE["clip"], linewidth=1.2, linestyle="--",
@@ -381,15 +441,15 @@ class GradientNormView:
         raw = _finite(norms, positive=True)
         smoothed = 10 ** self._smoother(np.log10(raw))      # NaN stays NaN, quietly
         for line, column in zip(self.raw_lines, raw.T):
-            line.set_data(steps, column)
+            line.set_data(*_envelope(steps, column))
         for line, column in zip(self.lines, smoothed.T):
             line.set_data(steps, column)
-        shown = [smoothed.ravel()]
+        shown = [smoothed.ravel(), raw[-1:].ravel()]
         if self.clip is not None:
             global_norms = _finite(history.global_norms, positive=True)[:, None]
             global_smoothed = 10 ** self._global_smoother(np.log10(global_norms))[:, 0]
             self.global_line.set_data(steps, global_smoothed)
-            shown.append(global_smoothed)
+            shown += [global_smoothed, global_norms[-1:, 0]]
             share = float(np.mean(history.clipped)) if len(history.clipped) else 0.0
             self.clip_text.set_text(f"clipped: {share:.0%} of steps")
         _set_limits(self.ax, shown, len(norms), log=True,
@@ -437,7 +497,6 @@ class BoundaryView:
             self.ax.get_legend().remove()
         self.dataset, ax = dataset, self.ax
         X = np.concatenate([dataset.X_train, dataset.X_test])
-        self._inputs = {}          # dtype name -> grid in that dtype, for float32 networks
         d = dataset.n_inputs
         if d == 2:
             self._build_image(X)
@@ -459,7 +518,7 @@ class BoundaryView:
         xs = np.linspace(centre[0] - half, centre[0] + half, n)
         ys = np.linspace(centre[1] - half, centre[1] + half, n)
         gx, gy = np.meshgrid(xs, ys)
-        self._grid = np.column_stack([gx.ravel(), gy.ravel()])        # (n*n, 2), row-major from the bottom
+        self._grid = np.column_stack([gx.ravel(), gy.ravel()]).astype(np.float32)   # (n*n, 2), rows from the bottom
         extent = (xs[0], xs[-1], ys[0], ys[-1])
         if data.task == "binary":
             blank = np.full((n, n), 0.5)
@@ -485,7 +544,7 @@ class BoundaryView:
         low, high = float(X.min()), float(X.max())
         margin = 0.05 * (high - low) + 1e-9
         xs = np.linspace(low - margin, high + margin, 4 * self.resolution)
-        self._grid = xs.reshape(-1, 1)
+        self._grid = xs.reshape(-1, 1).astype(np.float32)
         self.curve, = ax.plot(xs, np.full(len(xs), np.nan), color=PALETTE["fit"], linewidth=2.2,
                               zorder=3, label="network")
         self._artists.append(self.curve)
@@ -520,15 +579,17 @@ class BoundaryView:
 
     # -- updating (per frame) --
     def evaluate(self, net: Network) -> np.ndarray:
-        """The network's output on the grid, (points, outputs): the numbers ``update`` draws."""
+        """The network's output on the grid, (points, outputs) in float32: the numbers ``update`` draws.
+
+        A picture needs no more than float32, which runs the forward pass several times faster.
+        """
         if net.sizes[0] != self.dataset.n_inputs:
             raise ValueError(f"net must take {self.dataset.n_inputs} inputs to draw dataset "
                              f"{self.dataset.name!r}; its sizes are {list(net.sizes)}")
-        grid = self._inputs.get(net.dtype)
-        if grid is None:
-            grid = self._inputs[net.dtype] = self._grid.astype(net.dtype)
         with np.errstate(all="ignore"):
-            return _forward(net, grid).output
+            display = Network._from_parameters(net, [W.astype(np.float32) for W in net.weights],
+                                               [b.astype(np.float32) for b in net.biases])
+            return _forward(display, self._grid).output
 
     def update(self, net, draw: bool = True) -> None:
         """Draw what ``net`` (a Network, or anything with a ``.net``, e.g. a Trainer) computes."""
@@ -668,14 +729,16 @@ def status(trainer) -> str:
 class TrainingFigure:
     """One Trainer at a glance: decision boundary (left), loss and gradient norms per layer (right).
 
-    TrainingFigure(trainer, fig=None, figsize=(9.0, 4.4), log_loss=True, resolution=100, pyplot=True).
-    ``update(trainer)`` refreshes every view in place (switching dataset or layer count if the
-    trainer's changed) and redraws once; ``save(path)`` writes PNG, SVG or PDF by extension.
+    TrainingFigure(trainer, fig=None, figsize=(9.0, 4.4), log_loss=True, resolution=100,
+    pyplot=True, freeze=True). ``update(trainer)`` refreshes every view in place (switching
+    dataset or layer count if the trainer's changed) and redraws once; ``save(path)`` writes
+    PNG, SVG or PDF by extension. With ``freeze=True`` the layout is computed once, on resize
+    and on save, not on every frame (see ``freeze_layout``).
     The views are ``.loss``, ``.gradients`` and ``.boundary``; the figure is ``.fig``.
     """
 
     def __init__(self, trainer, fig: Figure | None = None, figsize=(9.0, 4.4), log_loss: bool = True,
-                 resolution: int = 100, pyplot: bool = True):
+                 resolution: int = 100, pyplot: bool = True, freeze: bool = True):
         self.fig = fig = fig if fig is not None else new_figure(figsize, pyplot=pyplot)
         grid = fig.add_gridspec(2, 2, width_ratios=(1.0, 1.15))
         boundary_ax = fig.add_subplot(grid[:, 0])
@@ -688,9 +751,14 @@ class TrainingFigure:
         loss_ax.tick_params(labelbottom=False)
         self.title = fig.suptitle("", fontsize=TITLE_SIZE, color=PALETTE["ink"])
         self.update(trainer, draw=False)
+        if freeze:
+            freeze_layout(fig)
+            fig.canvas.mpl_connect("resize_event", lambda event: relayout(fig))
 
     def update(self, trainer, draw: bool = True) -> None:
         """Show ``trainer``'s current network and history (same artists, new data)."""
+        rebuilt = (trainer.data is not self.boundary.dataset
+                   or trainer.net.n_layers != len(self.gradients.lines))
         if trainer.data is not self.boundary.dataset:
             self.boundary.set_dataset(trainer.data)
         if trainer.clip != self.gradients.clip:
@@ -700,11 +768,14 @@ class TrainingFigure:
         self.gradients.update(trainer.history, draw=False)
         self.title.set_text(f"{describe(trainer)}\n{status(trainer)}")
         self.title.set_color(PALETTE["clip"] if trainer.diverged else PALETTE["ink"])
+        if rebuilt:                          # new legend and labels: make room for them
+            relayout(self.fig)
         if draw:
             self.fig.canvas.draw_idle()
 
     def save(self, path, dpi: int = 150) -> None:
         """Write the figure to ``path``; the format follows the extension (.png, .svg, .pdf, ...)."""
+        relayout(self.fig)
         self.fig.savefig(path, dpi=dpi)
 
     def close(self) -> None:
