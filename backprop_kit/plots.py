@@ -384,7 +384,8 @@ class GradientNormView:
         self.clip_line = ax.axhline(1.0, color=PALETTE["clip"], linewidth=1.2, linestyle="--",
                                     label="clip", visible=False)
         self.clip_text = ax.text(0.99, 0.03, "", transform=ax.transAxes, ha="right", va="bottom",
-                                 fontsize=LEGEND_SIZE, color=PALETTE["clip"], visible=False)
+                                 fontsize=LEGEND_SIZE, color=PALETTE["clip"], visible=False, zorder=5,
+                                 bbox=dict(facecolor="white", alpha=0.85, edgecolor="none", pad=1.5))
         self.raw = raw
         self.smoothing = smoothing
         self.lines: list[Line2D] = []          # one smoothed line per layer, input side first
@@ -400,7 +401,7 @@ class GradientNormView:
         for line in self.lines + self.raw_lines:
             line.remove()
         colors, labels = depth_colors(layers), layer_labels(layers)
-        self.raw_lines = [self.ax.plot([], [], color=color, linewidth=0.5, alpha=0.2)[0]
+        self.raw_lines = [self.ax.plot([], [], color=color, linewidth=0.5, alpha=0.15)[0]
                           for color in colors] if self.raw else []
         self.lines = [self.ax.plot([], [], color=color, linewidth=1.5, label=label)[0]
                       for color, label in zip(colors, labels)]
@@ -655,8 +656,8 @@ class ActivationView:
         ax.set_ylim(-1.25, 1.6)
         from matplotlib.patches import Patch
         histogram_key = Patch(color=PALETTE["histogram"], alpha=0.6, label="z in the layer")
-        ax.legend(handles=[self.f_line, self.d_line, histogram_key], fontsize=LEGEND_SIZE,
-                  loc="upper left", bbox_to_anchor=(0.0, 0.92), **LEGEND_FRAME)
+        self.legend = ax.legend(handles=[self.f_line, self.d_line, histogram_key], fontsize=LEGEND_SIZE,
+                                loc="upper left", bbox_to_anchor=(0.0, 0.92), **LEGEND_FRAME)
         self.set_activation(name)
 
     def set_activation(self, name: str) -> None:
@@ -665,8 +666,9 @@ class ActivationView:
         f = self.activation.value(self.z)
         self.f_line.set_data(self.z, f)
         self.d_line.set_data(self.z, self.activation.derivative(self.z, f))
-        self.ax.set_title(f"{name}:  f(z) = {self.activation.formula}", fontsize=TITLE_SIZE,
-                          color=PALETTE["ink"])
+        self.ax.set_title(name, fontsize=TITLE_SIZE, color=PALETTE["ink"])
+        self.f_line.set_label(f"f(z) = {self.activation.formula}")     # the formula, in the legend
+        self.legend.get_texts()[0].set_text(self.f_line.get_label())
 
     def saturated_share(self, pre_activations) -> float:
         """Share of the values z with |f'(z)| < SATURATION_THRESHOLD (nan for no values)."""

@@ -343,7 +343,8 @@ def test_activation_view_draws_f_and_its_derivative(name):
     np.testing.assert_allclose(f, act.value(z))
     np.testing.assert_allclose(view.d_line.get_ydata(), act.derivative(z, act.value(z)))
     assert (z.min(), z.max()) == (-5.0, 5.0)
-    assert name in view.ax.get_title()
+    assert view.ax.get_title() == name
+    assert view.legend.get_texts()[0].get_text() == f"f(z) = {act.formula}"
 
 
 def test_activation_view_shows_a_histogram_and_the_saturated_share():
