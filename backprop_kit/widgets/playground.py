@@ -1,0 +1,734 @@
+"""Playground: pick data, a network and a way to train it, then watch it learn, live.
+
+    from backprop_kit.widgets import Playground
+    panel = Playground(dataset="spiral", layers=2, neurons=8, learning_rate=0.03, seed=0)
+    panel                      # display it; Play trains without blocking the kernel
+
+Controls (left, in three groups) and what a change does:
+
+- Data (dataset, classes, points, noise, test share, seed) and Network (hidden layers,
+  neurons, activation, init, init std) and the optimizer: a new dataset / network / Trainer.
+  The status says so ("architecture changed (...): network reset").
+- Learning rate, batch size, L2 and clipping: applied to the running Trainer
+  (``trainer.lr = ...``); the run goes on with its progress.
+
+Plots (right): decision boundary (or the fitted curve for 'sine'), loss per step and per
+epoch, and each layer's gradient norm with the clipping threshold. "As code" shows the
+Python that reproduces the run exactly, live changes included, to carry into your own cells.
+
+The panel is thin: the network, the four stages and the Trainer are the ones the lessons
+use; the views are ``backprop_kit.plots``; this module only wires controls to them.
+For tests and instructors: ``panel.trainer``, ``panel.data``, ``panel.controls`` (name ->
+widget), ``panel.buttons``, ``panel.views`` (loss, gradients, boundary), ``panel.figures``
+(their Matplotlib figures, e.g. for ``savefig``), ``panel.step()``, ``panel.play()``,
+``panel.pause()``, ``panel.reset()``, ``panel.as_code()``.
+"""
+from __future__ import annotations
+
+import math
+import time
+from typing import NamedTuple
+
+import ipywidgets as widgets
+import numpy as np
+import traitlets
+from matplotlib.layout_engine import ConstrainedLayoutEngine
+
+from .. import _checks, activations, datasets, plots
+from ..network import INITS, Network
+from ..optimizers import OPTIMIZERS
+from ..training import Trainer
+from . import _base
+
+# What the Step button runs, by the name shown in its menu: ("steps" | "epochs", how many).
+STEP_SIZES = {"1 step": ("steps", 1), "10 steps": ("steps", 10), "100 steps": ("steps", 100),
+              "1 epoch": ("epochs", 1), "10 epochs": ("epochs", 10)}
+# A Play frame trains for FRAME_BUDGET seconds, or, when that was longer, as long as the kernel
+# spent on everything else since the last frame's training (updating the views, drawing the
+# canvases for the browser), up to MAX_FRAME_BUDGET: training keeps about half the kernel's time
+# however slow the drawing is on a given machine.
+FRAME_BUDGET = 0.025
+MAX_FRAME_BUDGET = 0.25
+MAX_STEPS_PER_FRAME = 5000
+BOUNDARY_RESOLUTION = 80      # grid points per side of the boundary image (bilinear in between)
+# While playing, the boundary (a forward pass over the whole grid: the costly view for a big
+# network) is redrawn once this many times its own cost has passed, so it takes <= 1/3 of the time.
+BOUNDARY_PACE = 3.0
+NOTICE_SECONDS = 4.0          # how long "network reset" / "applied live" stays in the status while playing
+
+# slider ranges; the constructor accepts exactly what the controls can show
+RANGES = {"n": (20, 2000), "noise": (0.0, 0.5), "test_fraction": (0.0, 0.9), "classes": (2, 6),
+          "layers": (0, 6), "neurons": (1, 32), "init_scale": (1e-3, 10.0),
+          "learning_rate": (1e-4, 10.0), "l2": (1e-5, 1.0), "clip": (1e-2, 100.0),
+          "seed": (0, 2**31 - 1)}
+
+# which controls rebuild what, and how a change is named in the status
+DATA_CONTROLS = ("dataset", "classes", "n", "noise", "test_fraction", "seed")
+NETWORK_CONTROLS = ("layers", "neurons", "activation", "init", "init_scale")
+RESET_CONTROLS = DATA_CONTROLS + NETWORK_CONTROLS + ("optimizer",)
+LIVE_CONTROLS = {"learning_rate": "lr", "batch_size": "batch_size", "l2": "l2", "clip": "clip"}
+LABELS = {"dataset": "dataset", "classes": "classes", "n": "points", "noise": "noise",
+          "test_fraction": "test share", "seed": "seed", "layers": "hidden layers",
+          "neurons": "neurons per layer", "activation": "activation", "init": "init",
+          "init_scale": "init std", "optimizer": "optimizer", "learning_rate": "learning rate",
+          "batch_size": "batch size", "l2": "L2", "clip": "clipping"}
+
+
+class Views(NamedTuple):
+    """The three live views of a Playground (each on its own figure and canvas)."""
+    loss: plots.LossView
+    gradients: plots.GradientNormView
+    boundary: plots.BoundaryView
+
+
+# --- a control for "off, or a number on a log scale" (clipping, L2) -------------------------
+
+class OptionalLogSlider(widgets.HBox):
+    """A checkbox and a log slider with one ``value``: None (off) or a number in [low, high].
+
+    Setting ``value`` moves the parts; moving the parts sets ``value``; observe ``value``.
+    """
+
+    value = traitlets.Any(None, allow_none=True)
+
+    def __init__(self, description: str, value: float | None, low: float, high: float,
+                 default: float, css_class: str, tooltip: str = ""):
+        self.low, self.high = low, high
+        self._syncing = False
+        self.checkbox = widgets.Checkbox(value=value is not None, description=description, indent=False,
+                                         tooltip=tooltip, layout=widgets.Layout(width="106px"))
+        self.slider = widgets.FloatLogSlider(value=default if value is None else value, base=10,
+                                             min=math.log10(low), max=math.log10(high), step=0.1,
+                                             readout_format=".3g", continuous_update=False,
+                                             disabled=value is None, tooltip=tooltip,
+                                             layout=widgets.Layout(width="182px"))
+        super().__init__([self.checkbox, self.slider], layout=widgets.Layout(width="290px"))
+        self.value = value
+        self.add_class(css_class)
+        self.checkbox.observe(self._from_parts, names="value")
+        self.slider.observe(self._from_parts, names="value")
+
+    @traitlets.validate("value")
+    def _check(self, proposal):
+        value = proposal["value"]
+        if value is not None:
+            value = _checks.number(self.checkbox.description, value, low=self.low, high=self.high,
+                                   accepts=f"None (off) or a number from {self.low:g} to {self.high:g}")
+        return value
+
+    @traitlets.observe("value")
+    def _to_parts(self, change) -> None:
+        self._syncing = True
+        try:
+            self.checkbox.value = change["new"] is not None
+            if change["new"] is not None:
+                self.slider.value = change["new"]
+            self.slider.disabled = change["new"] is None
+        finally:
+            self._syncing = False
+
+    def _from_parts(self, _change) -> None:
+        if not self._syncing:
+            self.value = self.slider.value if self.checkbox.value else None
+
+
+# --- the panel ------------------------------------------------------------------------------
+
+class Playground(_base.Panel):
+    """Train a small network on 2-D data (or a 1-D sine) and watch loss, gradients and boundary.
+
+    Playground(*, dataset="spiral", n=300, noise=0.1, test_fraction=0.3, classes=2, layers=2,
+               neurons=8, activation="tanh", init="xavier", init_scale=0.1, optimizer="sgd",
+               learning_rate=0.1, batch_size=16, l2=0.0, clip=None, seed=0, step_size="1 epoch")
+
+    - dataset: 'xor', 'circles', 'moons', 'gaussians', 'spiral' or 'sine'; n points (20..2000),
+      noise (0..0.5), test_fraction (0..0.9), classes (2..6, for 'spiral' and 'gaussians').
+    - layers: hidden layers (0..6) of ``neurons`` (1..32) each; activation 'relu', 'leaky_relu',
+      'sigmoid', 'tanh', 'linear'; init 'xavier', 'he', 'normal' (std init_scale) or 'zeros'.
+      The output layer and loss follow the dataset's task (sigmoid + bce, softmax +
+      cross-entropy, linear + mse).
+    - optimizer 'sgd', 'momentum', 'adam'; learning_rate (1e-4..10); batch_size (1..the
+      training-set size); l2 (0, or 1e-5..1); clip (None, or a max gradient norm 0.01..100).
+    - seed: the same seed draws the same data, weights and mini-batch order.
+    - step_size: what the Step button runs: '1 step', '10 steps', '100 steps', '1 epoch', '10 epochs'.
+    """
+
+    def __init__(self, *, dataset: str = "spiral", n: int = 300, noise: float = 0.1,
+                 test_fraction: float = 0.3, classes: int = 2, layers: int = 2, neurons: int = 8,
+                 activation: str = "tanh", init: str = "xavier", init_scale: float = 0.1,
+                 optimizer: str = "sgd", learning_rate: float = 0.1, batch_size: int = 16,
+                 l2: float = 0.0, clip: float | None = None, seed: int = 0,
+                 step_size: str = "1 epoch"):
+        settings = _check_settings(dict(
+            dataset=dataset, n=n, noise=noise, test_fraction=test_fraction, classes=classes,
+            layers=layers, neurons=neurons, activation=activation, init=init, init_scale=init_scale,
+            optimizer=optimizer, learning_rate=learning_rate, batch_size=batch_size, l2=l2,
+            clip=clip, seed=seed, step_size=step_size))
+        super().__init__()
+        self.add_class("bk-playground")
+        self.trainer: Trainer | None = None
+        self._quiet = True                 # no control reacts while the panel is being built
+        self._loop: _base.PlayLoop | None = None
+        self._notice = ("", 0.0, 0)        # (text, time.monotonic() it may go, trainer.steps when given)
+        self._seconds_per_step = 1e-3      # measured while playing; sets the steps per frame
+        self._trained_until = None         # time.perf_counter() when the last Play frame's training ended
+        self._boundary_due = 0.0           # time.perf_counter() from which a Play frame redraws the boundary
+        self._steps_per_second = math.nan
+
+        self.controls = self._make_controls(settings)
+        self.buttons = {
+            "play": _base.button("Play", "bk-play", icon="play", style="success",
+                                 tooltip="Train continuously; click again to pause"),
+            "step": _base.button("Step", "bk-step", icon="step-forward",
+                                 tooltip="Train one chunk (see the menu next to it), then stop"),
+            "reset": _base.button("Reset", "bk-reset", icon="refresh",
+                                  tooltip="A fresh network and Trainer from the current controls"),
+            "as_code": _base.button("As code", "bk-as-code", icon="code",
+                                    tooltip="Python that reproduces this run exactly"),
+        }
+        self.code = widgets.Textarea(value="", rows=14, layout=widgets.Layout(width="100%", display="none"))
+        self.code.add_class("bk-code")
+        self.info = {name: self._info_label(f"bk-{name}-info") for name in ("data", "network", "training")}
+
+        self.figures, canvases = {}, {}
+        for name, size in (("boundary", (3.15, 3.0)), ("loss", (3.25, 3.0)), ("gradients", (6.4, 2.45))):
+            self.figures[name], canvases[name] = _base.live_figure(*size, css_class=f"bk-plot-{name}")
+        self._layout(canvases)
+
+        data = self._make_data()
+        self.views = Views(
+            loss=plots.LossView(self.figures["loss"].add_subplot(), log=self.controls["log_loss"].value),
+            gradients=plots.GradientNormView(self.figures["gradients"].add_subplot(), layers=1),
+            boundary=plots.BoundaryView(self.figures["boundary"].add_subplot(), data,
+                                        resolution=BOUNDARY_RESOLUTION))
+        self._tidy_axes()
+        self._lay_out_once()
+        self._wire()
+        self._reset(data=data)
+        self._quiet = False
+
+    # --- building -----------------------------------------------------------------------
+    def _make_controls(self, s: dict) -> dict:
+        def slider(kind, name, description, tooltip, **kwargs):
+            low, high = RANGES[name]
+            return _base.styled(kind(value=s[name], min=low, max=high, description=description,
+                                     continuous_update=False, tooltip=tooltip, **kwargs),
+                                f"bk-{name.replace('_', '-')}")
+
+        def dropdown(name, options, description, tooltip):
+            return _base.styled(widgets.Dropdown(options=options, value=s[name], description=description,
+                                                 tooltip=tooltip), f"bk-{name.replace('_', '-')}")
+
+        c = {
+            "dataset": dropdown("dataset", datasets.NAMES, "dataset",
+                                "Which data to learn; 'sine' is regression (fit a curve)"),
+            "classes": slider(widgets.IntSlider, "classes", "classes",
+                              "Number of classes (spiral and gaussians only): softmax output"),
+            "n": slider(widgets.IntSlider, "n", "points", "Number of points, train and test together", step=10),
+            "noise": slider(widgets.FloatSlider, "noise", "noise", "Std of the noise added to the data",
+                            step=0.01, readout_format=".2f"),
+            "test_fraction": slider(widgets.FloatSlider, "test_fraction", "test share",
+                                    "Share of the points held out for testing", step=0.05,
+                                    readout_format=".0%"),
+            "seed": _base.styled(widgets.BoundedIntText(value=s["seed"], min=RANGES["seed"][0],
+                                                        max=RANGES["seed"][1], description="seed",
+                                                        tooltip="Same seed: same data, weights and batches"),
+                                 "bk-seed"),
+            "layers": slider(widgets.IntSlider, "layers", "hidden layers", "Hidden layers between input and output"),
+            "neurons": slider(widgets.IntSlider, "neurons", "neurons", "Neurons in each hidden layer"),
+            "activation": dropdown("activation", activations.HIDDEN, "activation", "Activation of the hidden layers"),
+            "init": dropdown("init", INITS, "init", "How the weights start: 'zeros' shows the symmetry problem"),
+            "init_scale": _base.styled(widgets.FloatLogSlider(
+                value=s["init_scale"], base=10, min=math.log10(RANGES["init_scale"][0]),
+                max=math.log10(RANGES["init_scale"][1]), step=0.1, description="init std",
+                readout_format=".3g", continuous_update=False,
+                tooltip="Std of the weights for init 'normal' (small: vanishing, large: exploding)"),
+                "bk-init-scale"),
+            "optimizer": dropdown("optimizer", tuple(OPTIMIZERS), "optimizer", "How gradients become steps"),
+            "learning_rate": _base.learning_rate_slider(s["learning_rate"]),
+            "batch_size": _base.styled(widgets.IntSlider(
+                value=s["batch_size"], min=1, max=s["_n_train"], description="batch size",
+                continuous_update=False, tooltip="Samples per step; the maximum is the whole training set"),
+                "bk-batch-size"),
+            "l2": OptionalLogSlider("L2", s["l2"] or None, *RANGES["l2"], default=1e-3, css_class="bk-l2",
+                                    tooltip="Weight penalty l2 * sum of squared weights"),
+            "clip": OptionalLogSlider("clip norm", s["clip"], *RANGES["clip"], default=1.0, css_class="bk-clip",
+                                      tooltip="Scale the gradients down when their global norm exceeds this"),
+            "step_size": _base.styled(widgets.Dropdown(options=tuple(STEP_SIZES), value=s["step_size"],
+                                                       tooltip="What one click on Step trains"),
+                                      "bk-step-size", width="110px"),
+            "log_loss": widgets.Checkbox(value=True, description="log loss axis", indent=False,
+                                         layout=widgets.Layout(width="auto")),
+        }
+        c["log_loss"].add_class("bk-log-loss")
+        c["learning_rate"].tooltip = "Step size; live: changes apply to the running training"
+        return c
+
+    @staticmethod
+    def _info_label(css_class: str) -> widgets.HTML:
+        label = widgets.HTML(layout=widgets.Layout(width="290px", margin="0 0 0 4px"))
+        label.add_class(css_class)
+        return label
+
+    def _layout(self, canvases: dict) -> None:
+        c = self.controls
+
+        def group(title, names, info, note=""):
+            header = widgets.HTML(f'<b style="font-size:13px">{title}</b>'
+                                  f'<span style="color:#777;font-size:11px"> {note}</span>')
+            box = widgets.VBox([header, *(c[name] for name in names), info], layout=widgets.Layout(
+                border="1px solid #e0e0e0", padding="2px 4px 4px 4px", margin="0 0 6px 0", width="302px"))
+            box.add_class(f"bk-group-{title.lower()}")
+            return box
+
+        left = widgets.VBox([
+            group("Data", ("dataset", "classes", "n", "noise", "test_fraction", "seed"), self.info["data"],
+                  "change: new network"),
+            group("Network", ("layers", "neurons", "activation", "init", "init_scale"), self.info["network"],
+                  "change: new network"),
+            group("Training", ("optimizer", "learning_rate", "batch_size", "l2", "clip"), self.info["training"],
+                  "lr, batch, L2, clip: live"),
+        ], layout=widgets.Layout(flex="0 0 auto"))
+        right = widgets.VBox([widgets.HBox([canvases["boundary"], canvases["loss"]]), canvases["gradients"]],
+                             layout=widgets.Layout(flex="0 0 auto"))
+        b = self.buttons
+        toolbar = widgets.HBox([b["play"], b["step"], c["step_size"], b["reset"], b["as_code"],
+                                c["log_loss"]], layout=widgets.Layout(align_items="center"))
+        self.status.layout = widgets.Layout(margin="0 0 4px 4px")
+        body = widgets.HBox([left, right], layout=widgets.Layout(flex_flow="row wrap",
+                                                                 align_items="flex-start"))
+        self.children = [toolbar, self.status, body, self.code]
+
+    def _tidy_axes(self) -> None:
+        """Step axes with few ticks, 1.5k for 1500 (they are narrow), and a note on the loss axes
+        (what to do before the first step; where a run diverged)."""
+        from matplotlib.ticker import FuncFormatter, MaxNLocator
+        for view, bins in ((self.views.loss, 5), (self.views.gradients, 8)):
+            view.ax.xaxis.set_major_locator(MaxNLocator(nbins=bins, integer=True, steps=[1, 2, 2.5, 5, 10]))
+            view.ax.xaxis.set_major_formatter(FuncFormatter(_step_label))
+        self.loss_note = self.views.loss.ax.text(
+            0.5, 0.42, "", transform=self.views.loss.ax.transAxes, ha="center", va="center",
+            fontsize=plots.LABEL_SIZE, color=plots.PALETTE["ink"], zorder=5,
+            bbox=dict(boxstyle="round,pad=0.4", facecolor="white", edgecolor="none", alpha=0.85))
+
+    def _lay_out_once(self) -> None:
+        """Constrained layout re-measures every label on every draw (about half of a frame's
+        drawing): lay each figure out on its first draw only, then again on the draw after its
+        labels changed (``_relayout_if_labels_changed``) or it was resized."""
+        self._layout_keys = {}
+        for figure in self.figures.values():
+            figure.canvas.mpl_connect("draw_event", lambda _event, figure=figure: figure.set_layout_engine("none"))
+            # ipympl's front-end offers a resize handle (whatever live_figure asked): lay out the new size
+            figure.canvas.mpl_connect("resize_event",
+                                      lambda _event, figure=figure: figure.set_layout_engine("constrained"))
+
+    def _wire(self) -> None:
+        for name in RESET_CONTROLS:
+            self.controls[name].observe(self.guard(lambda change, name=name: self._on_reset_control(name, change)),
+                                        names="value")
+        for name in LIVE_CONTROLS:
+            self.controls[name].observe(self.guard(lambda change, name=name: self._on_live_control(name, change)),
+                                        names="value")
+        self.observe_value(self.controls["log_loss"], self._on_log_loss)
+        self.on_click(self.buttons["play"], self.toggle_play)
+        self.on_click(self.buttons["step"], self.step)
+        self.on_click(self.buttons["reset"], self.reset)
+        self.on_click(self.buttons["as_code"], self.toggle_code)
+
+    # --- public -------------------------------------------------------------------------
+    @property
+    def data(self) -> datasets.Dataset:
+        """The dataset the current Trainer learns."""
+        return self.trainer.data
+
+    @property
+    def playing(self) -> bool:
+        return self._loop is not None and self._loop.playing
+
+    def step(self, k_frames: int = 1) -> None:
+        """What the Step button does, ``k_frames`` times: train one chunk (the step-size menu), then show it."""
+        k_frames = _checks.number("k_frames", k_frames, low=1, integer=True)
+        self.pause()
+        if self.trainer.diverged:
+            self._show()
+            return
+        unit, count = STEP_SIZES[self.controls["step_size"].value]
+        for _ in range(k_frames):
+            if unit == "epochs":
+                self.trainer.run(count)
+            else:
+                self.trainer.step(count)
+        self._show()
+
+    def toggle_play(self) -> None:
+        """What the Play/Pause button does."""
+        if self.playing:
+            self.pause()
+        else:
+            self.play()
+
+    def play(self) -> bool:
+        """Start training in frames on the kernel's event loop; False (and a note) without one."""
+        if self.playing:
+            return True
+        if self.trainer.diverged:
+            self._show()
+            return False
+        # a fresh loop per Play: a paused loop's task may still be asleep, and must not wake up playing
+        loop = _base.PlayLoop(self._frame, on_error=self.report, frame_interval=1 / 30)
+        loop.on_stop = lambda: self._on_stop(loop)
+        if not loop.play():
+            self.status.show("Play needs a running event loop (a Jupyter kernel); use Step here.", "warning")
+            return False
+        self._loop = loop
+        self._trained_until = None
+        self._set_play_button(True)
+        return True
+
+    def pause(self) -> None:
+        if self._loop is not None:
+            self._loop.pause()
+        self._set_play_button(False)
+
+    def reset(self) -> None:
+        """What the Reset button does: pause, then a fresh network and Trainer from the current controls."""
+        self.pause()
+        self._reset(notice="reset: a fresh network")
+
+    def toggle_code(self) -> None:
+        """Show or hide the code that reproduces this run."""
+        shown = self.code.layout.display != "none"
+        self.code.layout.display = "none" if shown else "block"
+        self.buttons["as_code"].description = "As code" if shown else "Hide code"
+        if not shown:
+            self._refresh_code()
+
+    def as_code(self) -> str:
+        """Python that rebuilds this run from scratch and ends with the same network, bit for bit."""
+        return _code(self._built, self._log, self.trainer)
+
+    # --- frames ---------------------------------------------------------------------------
+    def _frame(self) -> bool:
+        """One Play frame: about FRAME_BUDGET seconds of training, then the views. False stops."""
+        trainer = self.trainer
+        if trainer.diverged:
+            return False
+        started = time.perf_counter()
+        elsewhere = started - self._trained_until if self._trained_until is not None else 0.0
+        budget = min(max(FRAME_BUDGET, elsewhere), MAX_FRAME_BUDGET)
+        steps = int(min(MAX_STEPS_PER_FRAME, max(1, budget / self._seconds_per_step)))
+        before = trainer.steps
+        trainer.step(steps)
+        self._trained_until = time.perf_counter()
+        taken, seconds = trainer.steps - before, self._trained_until - started
+        if taken:
+            per_step = seconds / taken
+            self._seconds_per_step = 0.5 * self._seconds_per_step + 0.5 * per_step
+            self._steps_per_second = 1.0 / per_step
+        self._show(playing=True)
+        return trainer.diverged is None
+
+    def _on_stop(self, loop: _base.PlayLoop) -> None:
+        if loop is self._loop:
+            self._set_play_button(False)
+            self._steps_per_second = math.nan
+            self._show()
+
+    def _set_play_button(self, playing: bool) -> None:
+        play = self.buttons["play"]
+        play.description, play.icon = ("Pause", "pause") if playing else ("Play", "play")
+        play.button_style = "warning" if playing else "success"
+
+    # --- reacting to controls ---------------------------------------------------------------
+    def _on_reset_control(self, name: str, change) -> None:
+        if self._quiet:
+            return
+        if name == "classes" and self.controls["dataset"].value not in datasets.MULTICLASS:
+            return              # the control is off for this dataset: nothing changes
+        if name == "init_scale" and self.controls["init"].value != "normal":
+            return
+        kind = ("data" if name in DATA_CONTROLS else "architecture" if name in NETWORK_CONTROLS
+                else "optimizer")
+        what = f"{LABELS[name]} {_format(name, change['old'])} → {_format(name, change['new'])}"
+        self._reset(notice=f"{kind} changed ({what}): network reset")
+
+    def _on_live_control(self, name: str, change) -> None:
+        if self._quiet:
+            return
+        attribute = LIVE_CONTROLS[name]
+        value = change["new"]
+        if name == "l2" and value is None:
+            value = 0.0
+        setattr(self.trainer, attribute, value)   # the Trainer checks it; a bad value goes to the status
+        self._record_change(attribute, getattr(self.trainer, attribute))
+        if name == "clip":
+            self.views.gradients.set_clip(self.trainer.clip)
+        what = f"{LABELS[name]} {_format(name, change['old'])} → {_format(name, change['new'])}"
+        self._notify(f"{what} at step {self.trainer.steps}: applied live, progress kept")
+        self._show()
+
+    def _on_log_loss(self) -> None:
+        self.views.loss.set_log(self.controls["log_loss"].value)
+        self._show()
+
+    def _enable_dependent_controls(self) -> None:
+        c = self.controls
+        c["classes"].disabled = c["dataset"].value not in datasets.MULTICLASS
+        c["init_scale"].disabled = c["init"].value != "normal"
+
+    # --- building a run ---------------------------------------------------------------------
+    def _settings(self) -> dict:
+        c = self.controls
+        s = {name: c[name].value for name in RESET_CONTROLS + tuple(LIVE_CONTROLS)}
+        s["classes"] = s["classes"] if s["dataset"] in datasets.MULTICLASS else 2
+        s["l2"] = s["l2"] or 0.0
+        return s
+
+    def _make_data(self) -> datasets.Dataset:
+        s = self._settings()
+        return datasets.make(s["dataset"], n=s["n"], noise=s["noise"], test_fraction=s["test_fraction"],
+                             seed=s["seed"], classes=s["classes"])
+
+    def _reset(self, notice: str | None = None, data: datasets.Dataset | None = None) -> None:
+        """A new dataset, network and Trainer from the controls, shown in the (same) views."""
+        quiet, self._quiet = self._quiet, True
+        try:
+            self._enable_dependent_controls()
+            data = data if data is not None else self._make_data()
+            batch = self.controls["batch_size"]
+            n_train = len(data.X_train)
+            if batch.value > n_train:
+                batch.value = n_train
+            batch.max = n_train
+            s = self._settings()
+            sizes = [data.n_inputs] + [s["neurons"]] * s["layers"] + [data.n_outputs]
+            net = Network(sizes, activation=s["activation"], output=data.output, init=s["init"],
+                          scale=s["init_scale"], seed=s["seed"])
+            self.trainer = Trainer(net, data, loss=data.loss, lr=s["learning_rate"], batch_size=s["batch_size"],
+                                   optimizer=s["optimizer"], clip=s["clip"], l2=s["l2"], seed=s["seed"])
+        finally:
+            self._quiet = quiet
+        self._seconds_per_step = 1e-3       # re-measured on the first frames of the new network
+        self._built = dict(s, sizes=sizes, output=data.output, loss=data.loss)
+        self._log: list[tuple] = []         # ("step", k) and ("set", attribute, value), in order
+        self._logged_steps = 0
+        self._clipped_seen, self._clipped_count = 0, 0
+        views = self.views
+        if data is not views.boundary.dataset:
+            views.boundary.set_dataset(data)
+        views.gradients.set_layers(net.n_layers)
+        views.gradients.set_clip(self.trainer.clip)
+        self._layout_keys = {}              # lay the figures out afresh on the next _show
+        self._describe_setup()
+        self._notify(notice or "")
+        self._show()
+
+    def _describe_setup(self) -> None:
+        data, net, trainer = self.trainer.data, self.trainer.net, self.trainer
+        task = {"binary": "2 classes", "multiclass": f"{data.classes} classes",
+                "regression": "regression"}[data.task]
+        self.info["data"].value = _small(f"{len(data.X_train)} train · {len(data.X_test)} test points · {task}")
+        arrows = " → ".join(map(str, net.sizes))
+        self.info["network"].value = _small(f"{arrows} · {net.n_parameters} parameters<br>"
+                                            f"output {net.output}, loss {trainer.loss} (from the task)")
+
+    # --- showing ------------------------------------------------------------------------------
+    def _notify(self, text: str) -> None:
+        """Say what a change did; it stays until training moved on and NOTICE_SECONDS have passed."""
+        self._notice = (text, time.monotonic() + NOTICE_SECONDS, self.trainer.steps)
+
+    def _show(self, playing: bool = False) -> None:
+        """Update the views in place (draw_idle), the status line, the info labels and the code.
+
+        ``playing``: a Play frame, which may leave the boundary for a later frame (BOUNDARY_PACE).
+        """
+        trainer, views = self.trainer, self.views
+        self._sync_log()
+        if trainer.clip != views.gradients.clip:
+            views.gradients.set_clip(trainer.clip)
+        now = time.perf_counter()
+        if not playing or now >= self._boundary_due:
+            views.boundary.update(trainer.net)
+            self._boundary_due = now + BOUNDARY_PACE * (time.perf_counter() - now)
+        views.loss.update(trainer.history, draw=False)
+        views.gradients.update(trainer.history, draw=False)
+        if not trainer.steps:                 # empty axes: a step axis of one epoch, not -0.05..0.05,
+            for view in (views.loss, views.gradients):
+                view.ax.set_xlim(0, trainer.steps_per_epoch)
+            start = trainer.evaluate("train")[0]     # and a loss axis around the loss to come
+            if math.isfinite(start) and start > 0:
+                views.loss.ax.set_ylim(*((start / 4, start * 4) if views.loss.log else (0, 1.5 * start)))
+        note = self.loss_note
+        if trainer.diverged:        # bottom right: the loss is high there only after it blew up
+            note.set(text=f"diverged at step {trainer.steps}: see the status line", position=(0.98, 0.04),
+                     ha="right", va="bottom", color=plots.PALETTE["clip"], visible=True)
+        else:
+            note.set(text="press Play or Step to train", position=(0.5, 0.42), ha="center",
+                     va="center", color=plots.PALETTE["ink"], visible=not trainer.steps)
+        self._relayout_if_labels_changed()
+        views.loss.ax.figure.canvas.draw_idle()
+        views.gradients.ax.figure.canvas.draw_idle()
+        self._show_training_info()
+        if trainer.diverged:
+            self.status.show(f"{trainer.diverged} Press Reset to start again.", "warning")
+        else:
+            text = plots.status(trainer)
+            if trainer.steps == 0:
+                text = "ready: press Play or Step  ·  " + text
+            if self.playing and math.isfinite(self._steps_per_second):
+                text += f"  ·  {self._steps_per_second:,.0f} steps/s"
+            notice, until, steps = self._notice
+            if notice and (time.monotonic() < until or trainer.steps == steps):
+                text = f"{notice}  ·  {text}"
+            self.status.show(text)
+        if self.code.layout.display != "none":
+            self._refresh_code()
+
+    def _relayout_if_labels_changed(self) -> None:
+        """Lay a frozen figure out again when its tick labels may have changed width (a new
+        decade on a log axis, a new order of magnitude on a linear one), or after a reset."""
+        for name, figure in self.figures.items():
+            key = tuple(_label_key(ax) for ax in figure.axes)
+            if self._layout_keys.get(name) != key:
+                self._layout_keys[name] = key
+                if not isinstance(figure.get_layout_engine(), ConstrainedLayoutEngine):
+                    figure.set_layout_engine("constrained")       # runs on the next draw
+
+    def _show_training_info(self) -> None:
+        trainer, history = self.trainer, self.trainer.history
+        clipped = history.clipped
+        self._clipped_count += sum(clipped[self._clipped_seen:])      # only the new steps
+        self._clipped_seen = len(clipped)
+        parts = [f"{trainer.steps_per_epoch} steps per epoch"]
+        if history.steps:
+            norm = history.global_norms[-1]
+            if trainer.clip is None:
+                parts.append(f"last gradient norm {norm:.3g}")
+            else:
+                share = self._clipped_count / max(history.steps, 1)
+                parts.append(f"last pre-clip norm {norm:.3g} · clipped {share:.0%} of steps")
+        self.info["training"].value = _small("<br>".join([parts[0], " · ".join(parts[1:])]) if len(parts) > 1
+                                             else parts[0])
+
+    def _refresh_code(self) -> None:
+        self.code.value = self.as_code()
+        self.code.rows = min(self.code.value.count("\n") + 2, 30)
+
+    # --- the record of the run, for "As code" ---------------------------------------------------
+    def _sync_log(self) -> None:
+        """Add the steps taken since the last record (one entry per run of steps)."""
+        taken = self.trainer.steps - self._logged_steps
+        if taken:
+            if self._log and self._log[-1][0] == "step":
+                self._log[-1] = ("step", self._log[-1][1] + taken)
+            else:
+                self._log.append(("step", taken))
+            self._logged_steps = self.trainer.steps
+
+    def _record_change(self, attribute: str, value) -> None:
+        """A live change: before the first step it is simply part of the setup."""
+        self._sync_log()
+        built_name = {"lr": "learning_rate"}.get(attribute, attribute)
+        if not self._log:
+            self._built[built_name] = value
+        elif self._log[-1][0] == "set" and self._log[-1][1] == attribute:
+            self._log[-1] = ("set", attribute, value)
+        else:
+            self._log.append(("set", attribute, value))
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+def _step_label(value, _position) -> str:
+    """Tick label of a step axis: 800, 1.5k, 12k."""
+    return f"{value / 1000:g}k" if abs(value) >= 1000 else f"{value:g}"
+
+
+def _label_key(ax) -> tuple:
+    """What decides the width of an axes' y tick labels: the decades (log) or magnitude (linear) shown."""
+    low, high = ax.get_ylim()
+    if ax.get_yscale() == "log":
+        return ("log", math.floor(math.log10(max(low, 1e-300))), math.floor(math.log10(max(high, 1e-300))))
+    span = abs(high - low) or 1.0
+    return ("linear", math.floor(math.log10(span)), low < 0,
+            math.floor(math.log10(max(abs(low), abs(high), 1e-300))))
+
+
+def _small(text: str) -> str:
+    return f'<span style="color:#666;font-size:11px;line-height:1.3">{text}</span>'
+
+
+def _format(name: str, value) -> str:
+    """A control value as the status shows it."""
+    if value is None:
+        return "off"
+    if name == "test_fraction":
+        return f"{value:.0%}"
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    return str(value)
+
+
+def _check_settings(s: dict) -> dict:
+    """Check the constructor's arguments before anything is built (names, values and what is accepted)."""
+    _checks.choice("dataset", s["dataset"], datasets.NAMES)
+    for name in ("n", "classes", "layers", "neurons", "seed"):
+        s[name] = _checks.number(name, s[name], low=RANGES[name][0], high=RANGES[name][1], integer=True)
+    for name in ("noise", "test_fraction", "init_scale", "learning_rate"):
+        s[name] = _checks.number(name, s[name], low=RANGES[name][0], high=RANGES[name][1])
+    if s["classes"] != 2 and s["dataset"] not in datasets.MULTICLASS:
+        raise ValueError(f"classes must be 2 for dataset {s['dataset']!r}; only 'spiral' and 'gaussians' "
+                         f"have more classes; got {s['classes']}")
+    _checks.choice("activation", s["activation"], activations.HIDDEN)
+    _checks.choice("init", s["init"], INITS)
+    _checks.choice("optimizer", s["optimizer"], tuple(OPTIMIZERS))
+    _checks.choice("step_size", s["step_size"], tuple(STEP_SIZES))
+    low, high = RANGES["l2"]
+    s["l2"] = _checks.number("l2", s["l2"], low=0, high=high,
+                             accepts=f"0 (off) or a number from {low:g} to {high:g}")
+    if 0 < s["l2"] < low:
+        raise ValueError(f"l2 must be 0 (off) or a number from {low:g} to {high:g}; got {s['l2']!r}")
+    if s["clip"] is not None:
+        low, high = RANGES["clip"]
+        s["clip"] = _checks.number("clip", s["clip"], low=low, high=high,
+                                   accepts=f"None (off) or a max gradient norm from {low:g} to {high:g}")
+    n_test = min(int(round(s["n"] * s["test_fraction"])), s["n"] - 1)     # as datasets.make splits
+    s["_n_train"] = s["n"] - n_test
+    s["batch_size"] = _checks.number(
+        "batch_size", s["batch_size"], low=1, high=s["_n_train"], integer=True,
+        accepts=f"a whole number from 1 to {s['_n_train']} (the training-set size for n={s['n']}, "
+                f"test_fraction={s['test_fraction']:g})")
+    return s
+
+
+def _code(built: dict, log: list, trainer: Trainer) -> str:
+    """The Python for a run: its setup, then its steps and live changes in the order they happened."""
+    b = built
+    classes = f", classes={b['classes']}" if b["classes"] != 2 else ""
+    scale = f", scale={b['init_scale']!r}" if b["init"] == "normal" else ""
+    lines = [
+        "import backprop_kit as bk",
+        "",
+        "# Reproduces a Playground run exactly: same seed, same settings, same steps.",
+        f"data = bk.datasets.make({b['dataset']!r}, n={b['n']}, noise={b['noise']!r}, "
+        f"test_fraction={b['test_fraction']!r}, seed={b['seed']}{classes})",
+        f"net = bk.Network({list(b['sizes'])}, activation={b['activation']!r}, output={b['output']!r}, "
+        f"init={b['init']!r}{scale}, seed={b['seed']})",
+        f"trainer = bk.Trainer(net, data, loss={b['loss']!r}, lr={b['learning_rate']!r}, "
+        f"batch_size={b['batch_size']}, optimizer={b['optimizer']!r},",
+        f"                     clip={b['clip']!r}, l2={b['l2']!r}, seed={b['seed']})",
+    ]
+    done = 0
+    for entry in log:
+        if entry[0] == "step":
+            k = entry[1]
+            lines.append(f"{f'trainer.step({k})':<28}# steps {done + 1}-{done + k}" if k > 1 else
+                         f"{f'trainer.step({k})':<28}# step {done + 1}")
+            done += k
+        else:
+            _, attribute, value = entry
+            lines.append(f"{f'trainer.{attribute} = {value!r}':<28}# changed in the panel after step {done}")
+    if trainer.diverged:
+        lines.append(f"# the run diverged at step {trainer.steps}: print(trainer.diverged) says why")
+    lines.append("print(trainer)")
+    return "\n".join(lines) + "\n"
