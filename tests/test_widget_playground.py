@@ -387,6 +387,9 @@ def test_play_trains_on_the_event_loop_applies_changes_while_playing_and_pause_s
         play.click()
         play.click()
         await asyncio.sleep(0.2)
+        players = [task for task in asyncio.all_tasks()
+                   if not task.done() and task.get_coro().__qualname__ == "PlayLoop._run"]
+        assert len(players) == 1 and panel.playing
         play.click()
         await asyncio.sleep(0.1)
 
