@@ -183,6 +183,11 @@ class PlayLoop:
         """Start playing; False when there is no running event loop to play on."""
         if self.playing:
             return True
+        if self.task is not None and not self.task.done():
+            # paused, but the task is still asleep and has not seen it: let that task go on,
+            # rather than start a second one beside it (Pause then Play within one frame)
+            self.playing = True
+            return True
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
