@@ -1,0 +1,517 @@
+"""LearningRateExplorer: one network trained with several learning rates, side by side.
+
+    from backprop_kit.widgets import LearningRateExplorer
+    LearningRateExplorer(learning_rates=(0.001, 0.1, 3.0, 10.0), dataset="moons")
+
+Every run starts from the same Network (one object: the same initial weights) and its Trainer
+has the same seed (the same mini-batches in the same order), so the learning rate is the only
+difference. Each run's loss on the whole training set, before training and after each epoch,
+is a line on one log-scale plot, and each run gets a verdict from ``judge``.
+"""
+from __future__ import annotations
+
+import asyncio
+import html
+import math
+import time
+from dataclasses import dataclass
+
+import ipywidgets as widgets
+import matplotlib
+import numpy as np
+
+from .. import _checks, activations, datasets, plots
+from ..network import Network
+from ..training import Trainer
+from . import _base
+
+DEFAULT_RATES = (0.001, 0.1, 3.0, 10.0)
+MAX_RATES = 8
+OSCILLATION_LIMIT = 0.02    # the loss climbs back by more than 2% per epoch on average: oscillates
+PROGRESS_NEEDED = 0.9       # a good run makes at least 90% of the best run's progress
+FRAME_BUDGET = 0.05         # seconds of training per frame while playing
+
+VERDICT_COLOURS = {"good": "#2e7d32", "slow": "#1f4e79", "oscillates": "#b45309",
+                   "stuck": "#b45309", "diverged": "#b91c1c", "pending": "#777777"}
+
+
+# --- the verdict --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Verdict:
+    """A run's outcome: ``kind`` ('good', 'slow', 'oscillates', 'stuck', 'diverged', 'pending'),
+    ``text`` for the legend, ``climb`` (how much the loss went back up per epoch, on average, as
+    a fraction: 0.05 = 5%) and ``progress`` (its fall / the best run's fall); nan where not defined."""
+
+    kind: str
+    text: str
+    climb: float = math.nan
+    progress: float = math.nan
+
+
+def judge(curves, learning_rates, diverged_at) -> list[Verdict]:
+    """The verdict of each run, from its loss curve compared with the others'.
+
+    curves[i]: (epochs + 1,) the run's loss on the training set before training, then after each
+    epoch. learning_rates[i]: its rate. diverged_at[i]: the step at which the Trainer stopped it
+    as diverged, or None. The rule, first match wins:
+
+    1. it diverged                                    -> "diverged at step N"
+    2. no epoch has ended yet                         -> "not trained yet"
+    3. climb = the mean over epochs of max(0, log(loss after / loss before)) is above
+       OSCILLATION_LIMIT (0.02): on average the loss climbs back by more than 2% per epoch
+       (a mean, not a sum, so a longer run is not judged harsher)
+                                                      -> "too large: oscillates"
+    4. progress = (first - last loss) / (first loss - the lowest loss any run reached) is
+       below PROGRESS_NEEDED (0.9): "too small: slow" if its rate is below that of the run
+       with the lowest last loss, else "too large: stuck"
+    5. otherwise                                      -> "good"
+    """
+    curves = [np.asarray(c, dtype=float) for c in curves]
+    trained = [i for i, c in enumerate(curves) if diverged_at[i] is None and len(c) > 1]
+    lowest = min((curves[i].min() for i in trained), default=math.nan)
+    leader = min(trained, key=lambda i: curves[i][-1], default=None)
+    verdicts = []
+    for i, curve in enumerate(curves):
+        if diverged_at[i] is not None:
+            verdicts.append(Verdict("diverged", f"diverged at step {diverged_at[i]}"))
+            continue
+        if len(curve) < 2:
+            verdicts.append(Verdict("pending", "not trained yet"))
+            continue
+        with np.errstate(all="ignore"):
+            climb = float(np.mean(np.clip(np.diff(np.log(np.maximum(curve, 1e-300))), 0, None)))
+        best_fall = curve[0] - lowest
+        progress = float((curve[0] - curve[-1]) / best_fall) if best_fall > 0 else 1.0
+        if climb > OSCILLATION_LIMIT:
+            verdict = Verdict("oscillates", "too large: oscillates", climb, progress)
+        elif progress < PROGRESS_NEEDED:
+            if learning_rates[i] < learning_rates[leader]:
+                verdict = Verdict("slow", "too small: slow", climb, progress)
+            else:
+                verdict = Verdict("stuck", "too large: stuck", climb, progress)
+        else:
+            verdict = Verdict("good", "good", climb, progress)
+        verdicts.append(verdict)
+    return verdicts
+
+
+# --- one run ----------------------------------------------------------------------------------
+
+@dataclass
+class Run:
+    """One learning rate's training: its Trainer and its line on the plot."""
+
+    learning_rate: float
+    trainer: Trainer
+    initial_loss: float
+    yours: bool = False
+    line: matplotlib.lines.Line2D | None = None      # the loss per epoch
+    marker: matplotlib.lines.Line2D | None = None    # an X at the top where it diverged
+    note: matplotlib.text.Text | None = None         # "diverged" next to it
+
+    @property
+    def curve(self) -> np.ndarray:
+        """(epochs + 1,): the loss on the training set before training, then after each epoch."""
+        return np.array([self.initial_loss, *self.trainer.history.train_loss])
+
+    @property
+    def diverged_at(self) -> int | None:
+        return self.trainer.steps if self.trainer.diverged else None
+
+    @property
+    def label(self) -> str:
+        return f"{self.learning_rate:.3g}" + (" (yours)" if self.yours else "")
+
+
+# --- checking arguments --------------------------------------------------------------------
+
+def check_rates(argument: str, rates) -> tuple[float, ...]:
+    """1..MAX_RATES different learning rates > 0, as a sorted tuple of floats."""
+    accepts = f"a list of 1 to {MAX_RATES} different learning rates > 0, e.g. (0.001, 0.1, 3.0)"
+    if isinstance(rates, (str, bytes)) or not hasattr(rates, "__len__"):
+        raise TypeError(f"{argument} must be {accepts}; got {_checks._show(rates)}")
+    if not 1 <= len(rates) <= MAX_RATES:
+        raise ValueError(f"{argument} must be {accepts}; got {len(rates)} rates")
+    checked = [_checks.number(f"{argument}[{i}]", r, low=0, low_open=True, accepts="a learning rate > 0")
+               for i, r in enumerate(rates)]
+    if len(set(checked)) != len(checked):
+        raise ValueError(f"{argument} must be {accepts}; got {list(rates)!r}, which repeats a rate")
+    return tuple(sorted(checked))
+
+
+def parse_rates(text: str) -> tuple[float, ...]:
+    """'0.001, 0.1, 3' -> (0.001, 0.1, 3.0), or a ValueError naming 'learning rates'."""
+    parts = [p for p in text.replace(";", ",").replace(" ", ",").split(",") if p]
+    try:
+        rates = [float(p) for p in parts]
+    except ValueError:
+        raise ValueError(f"learning rates must be numbers separated by commas, e.g. 0.001, 0.1, 3; "
+                         f"got {text!r}") from None
+    return check_rates("learning rates", rates)
+
+
+def check_hidden(hidden) -> tuple[int, ...]:
+    """0 to 8 hidden-layer widths from 1 to 256, as a tuple of ints."""
+    accepts = "a list of 0 to 8 hidden-layer widths from 1 to 256, e.g. (16, 16)"
+    if isinstance(hidden, (str, bytes)) or not hasattr(hidden, "__len__"):
+        raise TypeError(f"hidden must be {accepts}; got {_checks._show(hidden)}")
+    if len(hidden) > 8:
+        raise ValueError(f"hidden must be {accepts}; got {len(hidden)} layers")
+    return tuple(_checks.number(f"hidden[{i}]", h, low=1, high=256, integer=True, accepts=accepts)
+                 for i, h in enumerate(hidden))
+
+
+def check_batch_size(batch_size, n_train: int) -> int:
+    """A whole number from 1 to the training-set size, or 'full' for the whole training set."""
+    if batch_size == "full":
+        return n_train
+    return _checks.number("batch_size", batch_size, low=1, high=n_train, integer=True,
+                          accepts=f"'full' or a whole number from 1 to {n_train} (the training-set size)")
+
+
+RUN_COLOURS = ("#1f4e79", "#2a9d8f", "#e09f3e", "#c0392b")     # navy, teal, amber, red: small -> large
+RUN_COLOURMAP = matplotlib.colors.LinearSegmentedColormap.from_list("bk_runs", RUN_COLOURS)
+
+
+def run_colours(count: int) -> list:
+    """One colour per run, from navy (the smallest value) through teal and amber to red (the largest):
+    up to four runs get those exact colours, more get colours between them."""
+    if count <= len(RUN_COLOURS):
+        picks = np.round(np.linspace(0, len(RUN_COLOURS) - 1, count)).astype(int) if count > 1 else [0]
+        return [RUN_COLOURS[i] for i in picks]
+    return [RUN_COLOURMAP(x) for x in np.linspace(0.0, 1.0, count)]
+
+
+def redraw_soon(canvas) -> None:
+    """Ask for the picture again shortly after playing stops.
+
+    The front end asks for a new image only once the last one has arrived, so the draw_idle of a
+    frame drawn while an image is on its way is dropped, and the plot would stay one frame behind.
+    (Calling canvas.draw() instead can reach the front end before it is ready, and break the image.)
+    """
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    for delay in (0.3, 1.0):
+        loop.call_later(delay, canvas.draw_idle)
+
+
+# --- the panel --------------------------------------------------------------------------------
+
+class LearningRateExplorer(_base.Panel):
+    """The same network trained with several learning rates, their losses on one plot.
+
+    LearningRateExplorer(learning_rates=(0.001, 0.1, 3.0, 10.0), your_learning_rate=None,
+    dataset="moons", epochs=50, hidden=(16, 16), activation="tanh", batch_size=32,
+    n=200, noise=0.2, seed=0)
+
+    - learning_rates: 1..8 different rates > 0 (shown sorted); your_learning_rate: None, or a
+      rate from 1e-4 to 10 compared as well (the "your rate" slider; moving it adds the run).
+    - dataset: one of bk.datasets.NAMES; n, noise: its size and noise; epochs: 1..1000, how far
+      Play trains; hidden, activation: the network (output and loss follow the dataset);
+      batch_size: 1..the training-set size or 'full'; seed: weights and mini-batch order.
+
+    Controls (CSS class): learning rates text (bk-learning-rates), your rate (bk-learning-rate),
+    dataset (bk-dataset), epochs (bk-epochs), Play/Pause (bk-play), Step = one epoch for every
+    run (bk-step), Reset (bk-reset); the plot (bk-plot-loss), the table of outcomes (bk-table),
+    the status line (bk-status).
+    Attributes: ``runs`` (Run: learning_rate, trainer, initial_loss, line, curve), and in the same
+    order ``learning_rates``, ``trainers``, ``lines``, ``verdicts`` (Verdict, see ``judge``);
+    ``initial_net`` (the one Network every run starts from), ``data``, ``figure``, ``ax``, ``loop``.
+    """
+
+    def __init__(self, learning_rates=DEFAULT_RATES, your_learning_rate=None, dataset: str = "moons",
+                 epochs: int = 50, hidden=(16, 16), activation: str = "tanh", batch_size=32,
+                 n: int = 200, noise: float = 0.2, seed: int = 0):
+        rates = check_rates("learning_rates", learning_rates)
+        if your_learning_rate is not None:
+            your_learning_rate = _checks.number("your_learning_rate", your_learning_rate, low=1e-4, high=10,
+                                                accepts="None or a learning rate from 0.0001 to 10")
+        _checks.choice("dataset", dataset, datasets.NAMES)
+        epochs = _checks.number("epochs", epochs, low=1, high=1000, integer=True)
+        self.hidden = check_hidden(hidden)
+        self.activation = activations.get(activation).name
+        self.seed = _checks.number("seed", seed, low=0, integer=True)
+        self.n = _checks.number("n", n, low=20, high=5000, integer=True)
+        self.noise = _checks.number("noise", noise, low=0, high=2)
+        probe = datasets.make(dataset, n=self.n, noise=self.noise, seed=self.seed)
+        self._batch_size_argument = batch_size
+        check_batch_size(batch_size, len(probe.X_train))
+        super().__init__()
+        self.add_class("bk-learning-rate-explorer")
+        self._landmarks = rates
+        self.your_learning_rate = your_learning_rate
+        self.runs: list[Run] = []
+        self.verdicts: list[Verdict] = []
+        self._goal = 0
+        self._chunk = 1
+        self._legend = None
+
+        # controls
+        self.rates_control = _base.styled(widgets.Text(
+            value=", ".join(f"{r:g}" for r in rates), description="learning rates",
+            continuous_update=False), "bk-learning-rates")
+        self.your_rate_control = _base.learning_rate_slider(your_learning_rate or 0.3)
+        self.your_rate_control.description = "your rate"
+        self.dataset_control = _base.styled(widgets.Dropdown(options=datasets.NAMES, value=dataset,
+                                                             description="dataset"), "bk-dataset")
+        self.epochs_control = _base.styled(widgets.IntSlider(value=epochs, min=1, max=max(200, epochs),
+                                                             description="epochs", continuous_update=False),
+                                           "bk-epochs")
+        self.play_button = _base.button("Play", "bk-play", icon="play", style="success",
+                                        tooltip="train every rate up to the epochs set; again to pause")
+        self.step_button = _base.button("Step", "bk-step", icon="step-forward", tooltip="one epoch for every rate")
+        self.reset_button = _base.button("Reset", "bk-reset", icon="undo", tooltip="back to the initial weights")
+        hint = widgets.HTML('<span style="font-size:12px;color:#555">Move <b>your rate</b> to add a '
+                            'run of your own; it starts from the same weights.</span>')
+
+        # the plot: made once; a change of the set of rates remakes only its lines
+        self.figure, self.canvas = _base.live_figure(7.4, 3.5, "bk-plot-loss")
+        self.figure.set_layout_engine(None)      # fixed margins: the legend text changes per frame
+        self.figure.subplots_adjust(left=0.09, right=0.655, bottom=0.14, top=0.9)
+        self.ax = self.figure.add_subplot()
+        self.ax.set_yscale("log")
+        plots._plain_log_labels(self.ax)
+        plots._style(self.ax, "Loss on the training set: same start, same mini-batches",
+                     "epoch", "loss (log scale)")
+        self.table = widgets.HTML()
+        self.table.add_class("bk-table")
+
+        self.loop = _base.PlayLoop(self._frame, on_error=self.report, on_stop=self._loop_ended)
+        self.observe_value(self.rates_control, self._rates_changed)
+        self.observe_value(self.your_rate_control, self._your_rate_changed)
+        self.observe_value(self.dataset_control, self._dataset_changed)
+        self.observe_value(self.epochs_control, self._epochs_changed)
+        self.on_click(self.play_button, self._toggle_play)
+        self.on_click(self.step_button, self.step)
+        self.on_click(self.reset_button, self.reset)
+
+        controls = widgets.VBox([self.rates_control, self.your_rate_control, hint])
+        settings = widgets.VBox([self.dataset_control, self.epochs_control,
+                                 widgets.HBox([self.play_button, self.step_button, self.reset_button])])
+        self.children = [widgets.HBox([controls, settings]), self.canvas, self.table, self.status]
+        self._new_dataset(probe)
+
+    # --- the runs ---------------------------------------------------------------------------
+    @property
+    def learning_rates(self) -> tuple[float, ...]:
+        """Every rate compared, in the order of ``runs`` (the landmarks sorted, yours last)."""
+        return tuple(run.learning_rate for run in self.runs)
+
+    @property
+    def trainers(self) -> list[Trainer]:
+        return [run.trainer for run in self.runs]
+
+    @property
+    def lines(self) -> list:
+        return [run.line for run in self.runs]
+
+    @property
+    def epochs(self) -> int:
+        return self.epochs_control.value
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return self.runs[0].trainer.steps_per_epoch
+
+    def _new_dataset(self, data) -> None:
+        self.data = data
+        self.batch_size = check_batch_size(self._batch_size_argument, len(data.X_train))
+        self.initial_net = Network([data.n_inputs, *self.hidden, data.n_outputs], activation=self.activation,
+                                   output=data.output, seed=self.seed)
+        self.runs = []
+        self._make_runs()
+
+    def _new_run(self, rate: float, yours: bool = False) -> Run:
+        trainer = Trainer(self.initial_net, self.data, lr=rate, batch_size=self.batch_size, seed=self.seed)
+        return Run(rate, trainer, self._initial_loss, yours)
+
+    def _make_runs(self) -> None:
+        """Runs for the landmark rates and yours, keeping those whose rate has not changed."""
+        if not self.runs:
+            self._initial_loss = Trainer(self.initial_net, self.data).evaluate("train")[0]
+        kept = {(run.learning_rate, run.yours): run for run in self.runs}
+        wanted = [(rate, False) for rate in self._landmarks]
+        if self.your_learning_rate is not None:
+            wanted.append((self.your_learning_rate, True))
+        self.runs = [kept.get(key) or self._new_run(*key) for key in wanted]
+        self._chunk = self.steps_per_epoch
+        self._make_lines()
+        self._refresh()
+
+    def _make_lines(self) -> None:
+        """One line per run (a new set of rates, not a frame: the lines are remade)."""
+        for line in self.ax.get_lines():
+            line.remove()
+        colours = run_colours(len(self._landmarks))
+        handles = []
+        for run in self.runs:
+            colour = "#111111" if run.yours else colours[self._landmarks.index(run.learning_rate)]
+            style = dict(color=colour, linewidth=2.0 if run.yours else 1.6, linestyle="--" if run.yours else "-")
+            run.line, = self.ax.plot([], [], **style)
+            run.marker, = self.ax.plot([], [], linestyle="none", marker="X", markersize=9, color=colour,
+                                       markeredgecolor="white", markeredgewidth=0.6, clip_on=False, zorder=4)
+            run.note = self.ax.text(0, 1, "", color=colour, fontsize=plots.LEGEND_SIZE + 0.5, va="center",
+                                    ha="left", clip_on=False, visible=False)
+            handles.append(matplotlib.lines.Line2D([], [], **style))
+        if self._legend is not None:
+            self._legend.remove()
+        self._legend = self.ax.legend(handles=handles, labels=[run.label for run in self.runs],
+                                      title="learning rate: outcome", title_fontsize=plots.LEGEND_SIZE + 1,
+                                      fontsize=plots.LEGEND_SIZE + 1, loc="upper left",
+                                      bbox_to_anchor=(1.03, 1.0), alignment="left", **plots.LEGEND_FRAME)
+
+    # --- training -------------------------------------------------------------------------------
+    def _alive(self, below: int) -> list[Run]:
+        return [run for run in self.runs if run.trainer.diverged is None and run.trainer.steps < below]
+
+    def _advance(self, target: int) -> None:
+        """Every run that has not diverged trains up to ``target`` steps (those behind catch up)."""
+        for run in self._alive(target):
+            run.trainer.step(target - run.trainer.steps)
+
+    def step(self) -> None:
+        """One more epoch for every run, from the slowest run's position (what Step does)."""
+        alive = self._alive(math.inf)
+        if not alive:
+            self.status.show("Every run has diverged: press Reset, or choose smaller rates.", "warning")
+            return
+        self._advance(min(run.trainer.steps for run in alive) + self.steps_per_epoch)
+        self._refresh()
+
+    def _frame(self) -> bool:
+        alive = self._alive(self._goal)
+        if not alive:
+            return False
+        started = time.perf_counter()
+        self._advance(min(self._goal, min(run.trainer.steps for run in alive) + self._chunk))
+        elapsed = time.perf_counter() - started
+        if elapsed > FRAME_BUDGET and self._chunk > 1:      # keep frames short: the kernel stays free
+            self._chunk = max(1, self._chunk // 2)
+        elif elapsed < FRAME_BUDGET / 4 and self._chunk < self.steps_per_epoch:
+            self._chunk = min(self.steps_per_epoch, 2 * self._chunk)
+        self._refresh()
+        return bool(self._alive(self._goal))
+
+    def _toggle_play(self) -> None:
+        if self.loop.playing:
+            self.loop.pause()
+            self._stopped()
+            return
+        self._goal = self.epochs * self.steps_per_epoch
+        if not self._alive(self._goal):         # finished (or all diverged): play it again from the start
+            self.reset()
+        if self.loop.play():
+            self.play_button.description, self.play_button.icon = "Pause", "pause"
+        else:
+            self.status.show("Play needs a running Jupyter kernel (an asyncio event loop); "
+                             "use Step here.", "warning")
+
+    def _stopped(self) -> None:
+        self.play_button.description, self.play_button.icon = "Play", "play"
+
+    def _loop_ended(self) -> None:
+        self._stopped()
+        redraw_soon(self.canvas)
+
+    def _catch_up(self) -> None:
+        """After a run is added: train it up to the others, in the background if there is a loop."""
+        if not self.loop.playing:
+            self._goal = max(run.trainer.steps for run in self.runs)
+            if self._alive(self._goal) and self.loop.play():
+                self.play_button.description, self.play_button.icon = "Pause", "pause"
+
+    def reset(self) -> None:
+        """Every run back to the initial weights (what Reset does)."""
+        self.loop.pause()
+        self._stopped()
+        self.runs = []
+        self._make_runs()
+
+    # --- controls -------------------------------------------------------------------------------
+    def _rates_changed(self) -> None:
+        self._landmarks = parse_rates(self.rates_control.value)
+        self._make_runs()
+        self._catch_up()
+
+    def _your_rate_changed(self) -> None:
+        self.your_learning_rate = float(self.your_rate_control.value)
+        self._make_runs()
+        self._catch_up()
+
+    def _dataset_changed(self) -> None:
+        self._new_dataset(datasets.make(self.dataset_control.value, n=self.n, noise=self.noise, seed=self.seed))
+        if self.loop.playing:
+            self._goal = self.epochs * self.steps_per_epoch
+
+    def _epochs_changed(self) -> None:
+        if self.loop.playing:
+            self._goal = self.epochs * self.steps_per_epoch
+        self._refresh()
+
+    # --- showing --------------------------------------------------------------------------------
+    def _refresh(self) -> None:
+        curves = [run.curve for run in self.runs]
+        self.verdicts = judge(curves, self.learning_rates, [run.diverged_at for run in self.runs])
+        # the y axis follows the runs that did not diverge; a diverging one leaves through the top
+        kept = [c for c, v in zip(curves, self.verdicts) if v.kind != "diverged"] or [c[:1] for c in curves]
+        kept = np.concatenate(kept)
+        low, high = kept.min(), kept.max()
+        span = max(math.log10(high / low), 0.3)
+        bottom, top = low / 10 ** (0.1 * span), high * 10 ** (0.25 * span)
+        self.ax.set_ylim(bottom, top)
+        self.ax.set_xlim(0, max(self.epochs, max(len(c) - 1 for c in curves)))
+        for run, curve, verdict, text in zip(self.runs, curves, self.verdicts, self._legend.get_texts()):
+            x = np.arange(len(curve), dtype=float)
+            if verdict.kind == "diverged":
+                where = run.trainer.steps / run.trainer.steps_per_epoch
+                x, curve = np.append(x, where), np.append(curve, top * 100)
+                run.marker.set_data([where], [top])
+                run.note.set_position((where, top))
+                run.note.set_text(f"   {run.label} diverged")
+            else:
+                run.marker.set_data([], [])
+            run.note.set_visible(verdict.kind == "diverged")
+            run.line.set_data(x, curve)
+            text.set_text(f"{run.label}: {verdict.text}")
+            text.set_color(VERDICT_COLOURS[verdict.kind])
+        self._show_table(curves)
+        self._show_status()
+        self.canvas.draw_idle()
+
+    def _show_table(self, curves) -> None:
+        rows = []
+        for run, curve, verdict in zip(self.runs, curves, self.verdicts):
+            h = run.trainer.history
+            accuracy = h.test_accuracy[-1] if h.epochs else math.nan
+            colour = matplotlib.colors.to_hex(run.line.get_color())
+            cells = [f'<span style="color:{colour}">&#9644;</span> {html.escape(run.label)}',
+                     f"{curve[-1]:.3g}", f"{curve.min():.3g}",
+                     "–" if math.isnan(accuracy) else f"{accuracy:.0%}",
+                     "–" if math.isnan(verdict.climb) else f"{verdict.climb:.1%}",
+                     f'<b style="color:{VERDICT_COLOURS[verdict.kind]}">{html.escape(verdict.text)}</b>']
+            title = html.escape(run.trainer.diverged or "", quote=True)
+            rows.append(f'<tr title="{title}">' + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+        head = "".join(f"<th>{h}</th>" for h in ("learning rate", "loss now", "lowest loss", "test accuracy",
+                                                   "climb per epoch", "outcome"))
+        value = ('<table style="font-size:12px;border-collapse:collapse" cellpadding="3">'
+                 f"<tr style='text-align:left'>{head}</tr>{''.join(rows)}</table>"
+                 '<div style="font-size:11px;color:#666">climb per epoch: how much the loss went back '
+                 'up from one epoch to the next, on average; above 2%: oscillates. '
+                 'Good: at least 90% of the best run\'s progress, without oscillating.</div>')
+        if self.table.value != value:
+            self.table.value = value
+
+    def _show_status(self) -> None:
+        alive = self._alive(math.inf)
+        epoch = min(run.trainer.epoch for run in alive) if alive else max(r.trainer.epoch for r in self.runs)
+        text = f"epoch {epoch} of {self.epochs}  ·  {len(self.runs)} rates, batch size {self.batch_size}"
+        if epoch == 0:
+            text += "  ·  press Play to train them all, or Step for one epoch"
+        diverged = [run for run in self.runs if run.trainer.diverged]
+        if diverged:
+            more = f" (and {len(diverged) - 1} more)" if len(diverged) > 1 else ""
+            text += f"  ·  rate {diverged[0].learning_rate:g}{more}: {diverged[0].trainer.diverged}"
+        self.status.show(text, "warning" if diverged else "info")
