@@ -123,7 +123,7 @@ def parse_sizes(text: str, n_train: int) -> tuple[tuple[int, bool], ...]:
     for part in parts:
         if part.strip().lower() == "full":
             sizes.append("full")
-        elif part.strip().isdigit():
+        elif part.strip().isdecimal():       # not isdigit: '²' is a digit that int() refuses
             sizes.append(int(part))
         else:
             raise ValueError(f"batch sizes must be whole numbers or 'full', separated by commas, "
@@ -248,8 +248,9 @@ class BatchSizeExplorer(_base.Panel):
         self.data = data
         self.initial_net = Network([data.n_inputs, *self.hidden, data.n_outputs], activation=self.activation,
                                    output=data.output, seed=self.seed)
-        self._initial_loss = Trainer(self.initial_net, data).evaluate("train")[0]
         n_train = len(data.X_train)
+        # the loss before training (a batch size that fits any training set: it only evaluates)
+        self._initial_loss = Trainer(self.initial_net, data, batch_size=n_train).evaluate("train")[0]
         self._landmarks = tuple(sorted({(n_train if full else min(size, n_train), full)
                                         for size, full in self._landmarks}))
         self.your_size_control.max = n_train

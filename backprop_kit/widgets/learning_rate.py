@@ -331,7 +331,8 @@ class LearningRateExplorer(_base.Panel):
     def _make_runs(self) -> None:
         """Runs for the landmark rates and yours, keeping those whose rate has not changed."""
         if not self.runs:
-            self._initial_loss = Trainer(self.initial_net, self.data).evaluate("train")[0]
+            self._initial_loss = Trainer(self.initial_net, self.data,
+                                         batch_size=self.batch_size).evaluate("train")[0]
         kept = {(run.learning_rate, run.yours): run for run in self.runs}
         wanted = [(rate, False) for rate in self._landmarks]
         if self.your_learning_rate is not None:
@@ -458,7 +459,8 @@ class LearningRateExplorer(_base.Panel):
         # the y axis follows the runs that did not diverge; a diverging one leaves through the top
         kept = [c for c, v in zip(curves, self.verdicts) if v.kind != "diverged"] or [c[:1] for c in curves]
         kept = np.concatenate(kept)
-        low, high = kept.min(), kept.max()
+        kept = kept[np.isfinite(kept) & (kept > 0)]     # a loss of exactly 0 has no place on a log axis
+        low, high = (kept.min(), kept.max()) if len(kept) else (1.0, 1.0)
         span = max(math.log10(high / low), 0.3)
         bottom, top = low / 10 ** (0.1 * span), high * 10 ** (0.25 * span)
         self.ax.set_ylim(bottom, top)
