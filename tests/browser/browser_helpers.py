@@ -472,7 +472,100 @@ def screenshot(page, name: str, css: str | None = None, full_page: bool = False)
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{name}.png"
     if css:
-        page.locator(css).first.screenshot(path=str(path))
+        element = page.locator(css).first
+        box = element.bounding_box()
+        viewport = page.viewport_size
+        if box and viewport and box["height"] + 120 > viewport["height"]:
+            # an element taller than the window comes out clipped and garbled: grow the window
+            # for the shot (JupyterLab lays out again), then put it back
+            page.set_viewport_size({"width": viewport["width"], "height": int(box["height"]) + 200})
+            try:
+                page.wait_for_timeout(300)     # one layout pass; not a wait for the kernel
+                element.scroll_into_view_if_needed()
+                element.screenshot(path=str(path))
+            finally:
+                page.set_viewport_size(viewport)
+        else:
+            element.screenshot(path=str(path))
     else:
         page.screenshot(path=str(path), full_page=full_page)
     return path
+
+
+# --------------------------------------------------------------------------- panel helpers
+
+
+def wait_until(predicate, timeout: float = 60.0, message: str = "condition", interval: float = 0.1):
+    """Poll `predicate()` until it returns a truthy value; return that value (TimeoutError otherwise)."""
+    deadline = time.monotonic() + timeout
+    value = None
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise TimeoutError(f"{message}: not true after {timeout} s (last: {value!r})")
+
+
+def wait_text_matches(locator, pattern: str, timeout: float = 60.0) -> re.Match:
+    """Poll until the locator's inner text matches the regex `pattern`; return the match."""
+    last = [""]
+
+    def check():
+        last[0] = locator.inner_text()
+        return re.search(pattern, last[0])
+
+    try:
+        return wait_until(check, timeout, f"text matching {pattern!r}")
+    except TimeoutError:
+        raise TimeoutError(f"text never matched {pattern!r} within {timeout} s; last: {last[0]!r}") from None
+
+
+def assert_text_steady(locator, seconds: float = 1.0) -> str:
+    """Poll the locator's text for `seconds`: it must not change. Returns it."""
+    first = locator.inner_text()
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        now = locator.inner_text()
+        assert now == first, f"text changed from {first!r} to {now!r} within {seconds} s"
+        time.sleep(0.1)
+    return first
+
+
+def wait_text_steady(locator, seconds: float = 1.0, timeout: float = 30.0) -> str:
+    """Poll until the locator's text has not changed for `seconds`; return it."""
+    deadline = time.monotonic() + timeout
+    last, since = locator.inner_text(), time.monotonic()
+    while time.monotonic() < deadline:
+        now = locator.inner_text()
+        if now != last:
+            last, since = now, time.monotonic()
+        elif time.monotonic() - since >= seconds:
+            return last
+        time.sleep(0.1)
+    raise TimeoutError(f"text still changing after {timeout} s (last: {last!r})")
+
+
+def collapse_sidebars(page) -> None:
+    """Close JupyterLab's side bars, so a notebook (and a wide panel) gets the whole width."""
+    page.evaluate("() => { const s = window.jupyterapp.shell; s.collapseLeft(); s.collapseRight(); }")
+
+
+def open_and_run(lab, page, name: str, timeout: float = EXECUTE_TIMEOUT) -> list[dict]:
+    """Open `name` in JupyterLab (side bars closed), run all cells, wait until executed; cell_states()."""
+    lab.open_notebook(page, name)
+    collapse_sidebars(page)
+    run_all(page, name)
+    return wait_until_executed(page, name, timeout)
+
+
+def scroll_into_view(page, css: str) -> None:
+    """Scroll the first element matching `css` to the top of its scrolling notebook (for screenshots)."""
+    page.evaluate("css => { const el = document.querySelector(css); if (el) el.scrollIntoView({block: 'start'}); }",
+                  css)
+
+
+def step_number(status_text: str) -> int:
+    """The step count in a Playground status line ("... epoch 2, step 38 ..."); -1 when there is none."""
+    match = re.search(r"\bepoch \d+, step (\d+)", status_text)
+    return int(match.group(1)) if match else -1

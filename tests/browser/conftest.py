@@ -35,6 +35,31 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.browser)
 
 
+_TIMES: dict[str, float] = {}
+
+
+def pytest_runtest_logreport(report):
+    if Path(str(report.fspath)).resolve().is_relative_to(HERE):
+        _TIMES[report.nodeid] = _TIMES.get(report.nodeid, 0.0) + report.duration
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Per-test times of the browser tests (setup included: the first pays for the servers);
+    also written to results/browser/times.txt."""
+    if not _TIMES:
+        return
+    lines = [f"{seconds:7.1f} s  {nodeid}" for nodeid, seconds in _TIMES.items()]
+    lines.append(f"{sum(_TIMES.values()):7.1f} s  total")
+    terminalreporter.write_sep("-", "browser test times")
+    for line in lines:
+        terminalreporter.write_line(line)
+    try:
+        bh.RESULTS.mkdir(parents=True, exist_ok=True)
+        (bh.RESULTS / "times.txt").write_text("\n".join(lines) + "\n")
+    except OSError:
+        pass
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield
@@ -114,6 +139,27 @@ def browser_context(tmp_path_factory):
         pw.stop()
 
 
+_COMM_ID = re.compile(rb'"comm_id":\s*"([0-9a-f-]+)"')
+_COMM_TYPE = re.compile(rb'"(?:method|type|msg_type)\\?":\s*\\?"(\w+)')
+
+
+def _log_comms(ws, out: list[str]) -> None:
+    """Record comm messages on a kernel websocket (BK_BROWSER_COMM_LOG=1): time, direction, comm, types."""
+    import time
+
+    def record(direction, payload):
+        data = payload if isinstance(payload, bytes) else payload.encode()
+        if b"comm_msg" not in data[:4000]:
+            return
+        comm = _COMM_ID.search(data)
+        kinds = [m.decode() for m in _COMM_TYPE.findall(data[:4000])]
+        out.append(f"{time.monotonic():.3f} {direction} {comm.group(1).decode()[:8] if comm else '?'} "
+                   f"{' '.join(k for k in kinds if k not in ('comm_msg',))} {len(data)}B")
+
+    ws.on("framesent", lambda payload: record(">", payload))
+    ws.on("framereceived", lambda payload: record("<", payload))
+
+
 def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)[:120]
 
@@ -122,17 +168,33 @@ def _safe(name: str) -> str:
 def page(browser_context, request):
     """A new tab for one test. `page.bk_errors` collects uncaught page errors (JS exceptions).
 
-    On a failing test a screenshot goes to results/browser/FAILED-<test>.png.
+    On a failing test a screenshot goes to results/browser/FAILED-<test>.png, and the page's
+    errors and console messages to FAILED-<test>.console.txt.
     """
     pg = browser_context.new_page()
     errors: list[str] = []
+    console: list[str] = []
     pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    pg.on("console", lambda msg: console.append(f"{msg.type}: {msg.text}"))
     pg.bk_errors = errors
+    pg.bk_console = console
+    comms: list[str] = []
+    if os.environ.get("BK_BROWSER_COMM_LOG") == "1":     # debugging aid: every comm message, both ways
+        pg.on("websocket", lambda ws: _log_comms(ws, comms))
     yield pg
+    if comms:
+        bh.RESULTS.mkdir(parents=True, exist_ok=True)
+        (bh.RESULTS / f"comms-{_safe(request.node.name)}.txt").write_text("\n".join(comms) + "\n")
     rep = getattr(request.node, "rep_call", None)
     if rep is not None and rep.failed:
+        name = "FAILED-" + _safe(request.node.name)
         try:
-            bh.screenshot(pg, "FAILED-" + _safe(request.node.name))
+            bh.screenshot(pg, name)
         except Exception:  # noqa: BLE001 - a failed screenshot must not hide the real failure
+            pass
+        try:
+            (bh.RESULTS / f"{name}.console.txt").write_text(
+                "\n".join(["page errors:", *errors, "", "console:", *console]) + "\n")
+        except OSError:
             pass
     pg.close()
