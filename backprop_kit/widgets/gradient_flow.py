@@ -198,9 +198,9 @@ class GradientFlowExplorer(_base.Panel):
                                         fontsize=plots.TITLE_SIZE, color=plots.PALETTE["ink"])
 
         self.loop = _base.PlayLoop(self._frame, on_error=self.report, on_stop=self._loop_ended)
-        for control in (self.layers_control, self.neurons_control, self.activation_control, self.init_control,
-                        self.scale_control):
+        for control in (self.layers_control, self.neurons_control, self.activation_control, self.init_control):
             self.observe_value(control, self._architecture_changed)
+        self.observe_value(self.scale_control, self._scale_changed)
         self.observe_value(self.clip_control, self._clip_changed)
         self.observe_value(self.learning_rate_control, self._learning_rate_changed)
         self.on_click(self.play_button, self._toggle_play)
@@ -323,6 +323,10 @@ class GradientFlowExplorer(_base.Panel):
     # --- controls -----------------------------------------------------------------------------
     def _architecture_changed(self) -> None:
         self._build()
+
+    def _scale_changed(self) -> None:
+        if self.init_control.value == "normal":      # the scale is the std of init 'normal' only
+            self._build()
 
     def _clip_changed(self) -> None:
         self.trainer.clip = self.clip

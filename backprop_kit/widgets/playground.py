@@ -489,12 +489,22 @@ class Playground(_base.Panel):
         return datasets.make(s["dataset"], n=s["n"], noise=s["noise"], test_fraction=s["test_fraction"],
                              seed=s["seed"], classes=s["classes"])
 
+    def _same_data(self) -> datasets.Dataset | None:
+        """The current dataset when the data controls still describe it (a change of the network or
+        the optimizer keeps it: the same seed would draw the same points, and the boundary keeps its
+        scatter), else None."""
+        if self.trainer is None:
+            return None
+        s = self._settings()
+        return self.trainer.data if all(self._built[name] == s[name] for name in DATA_CONTROLS) else None
+
     def _reset(self, notice: str | None = None, data: datasets.Dataset | None = None) -> None:
         """A new dataset, network and Trainer from the controls, shown in the (same) views."""
         quiet, self._quiet = self._quiet, True
         try:
             self._enable_dependent_controls()
-            data = data if data is not None else self._make_data()
+            if data is None:
+                data = self._same_data() or self._make_data()
             batch = self.controls["batch_size"]
             n_train = len(data.X_train)
             if batch.value > n_train:
@@ -516,8 +526,10 @@ class Playground(_base.Panel):
         views = self.views
         if data is not views.boundary.dataset:
             views.boundary.set_dataset(data)
-        views.gradients.set_layers(net.n_layers)
-        views.gradients.set_clip(self.trainer.clip)
+        if len(views.gradients.lines) != net.n_layers:      # new lines (and legend) only for a new depth
+            views.gradients.set_layers(net.n_layers)
+        if views.gradients.clip != self.trainer.clip:
+            views.gradients.set_clip(self.trainer.clip)
         self._layout_keys = {}              # lay the figures out afresh on the next _show
         self._describe_setup()
         self._notify(notice or "")
