@@ -20,6 +20,7 @@ import re
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 PROG = "backprop-kit"
@@ -146,6 +147,8 @@ def _check_output_path(option: str, path: str | None, formats) -> None:
     folder = Path(path).parent
     if not folder.is_dir():
         raise UsageError(f"{option} must be in an existing folder; {str(folder)!r} does not exist")
+    if Path(path).is_dir():
+        raise UsageError(f"{option} must be a file name; {path!r} is a folder")
 
 
 def build(args):
@@ -164,6 +167,11 @@ def build(args):
                              optimizer=args.optimizer, clip=args.clip, l2=args.l2, seed=args.seed)
     except (ValueError, TypeError) as error:
         raise UsageError(_option_message(error)) from None
+    except MemoryError:
+        sizes = [data.n_inputs, *widths, data.n_outputs]
+        parameters = sum((m + 1) * n for m, n in zip(sizes, sizes[1:]))
+        raise UsageError(f"--layers must be widths whose network fits in memory; got {args.layers!r}: "
+                         f"{parameters:.3g} parameters") from None
     return data, net, trainer
 
 
@@ -192,14 +200,26 @@ def train(args) -> int:
 
 
 def write_outputs(trainer, plot: str | None, history: str | None) -> None:
+    """Write the figure and the CSV; a file that cannot be written is a UsageError naming it."""
     if plot is not None:
         from . import plots
         figure = plots.TrainingFigure(trainer, pyplot=False)    # a bare Figure: no backend needed
-        figure.save(plot)
+        with _writing("--plot", plot):
+            figure.save(plot)
         print(f"wrote {plot}")
     if history is not None:
-        trainer.history.to_csv(history)
+        with _writing("--history", history):
+            trainer.history.to_csv(history)
         print(f"wrote {history} ({trainer.steps} steps)")
+
+
+@contextmanager
+def _writing(option: str, path: str):
+    try:
+        yield
+    except OSError as error:        # no permission, a full disk, a folder that is not one, ...
+        raise UsageError(f"{option} could not be written to {path!r}: "
+                         f"{error.strerror or error}") from None
 
 
 def summary(trainer, seconds: float) -> str:
