@@ -202,7 +202,10 @@ class ActivationExplorer(Panel):
     def _layer_changed(self) -> None:
         if self._quiet:
             return
-        self._show(f"{self._describe()}.")
+        if self.trainer.diverged:          # another layer of the same network: the warning stays
+            self._show(self.trainer.diverged + " Press Reset.", "warning")
+        else:
+            self._show(f"{self._describe()}.")
 
     @contextmanager
     def _quietly(self):
