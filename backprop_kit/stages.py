@@ -139,7 +139,9 @@ def _gradient(net: Network, trace: Trace, y, spec: losses.Loss, l2: float) -> Gr
     for i in range(L - 1, -1, -1):
         a_in = trace.post[i - 1] if i > 0 else trace.inputs
         deltas[i] = delta
-        dW[i] = a_in.T @ delta + (l2 * net.weights[i] if l2 else 0.0)
+        dW[i] = a_in.T @ delta
+        if l2:
+            dW[i] = dW[i] + l2 * net.weights[i]
         db[i] = delta.sum(axis=0)
         if i > 0:
             act = activations.REGISTRY[net.activations[i - 1]]
