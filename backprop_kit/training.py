@@ -157,7 +157,7 @@ class Trainer:
         self.clip = clip
         if lr is not None:      # only now that every argument is checked: a failed call changes nothing
             optimizer.lr = lr
-        self.net = net
+        self.net = net           # (a property: also forgets what is known of the weights' size)
         self.data = data
         self.loss = loss
         self.optimizer = optimizer
@@ -166,9 +166,19 @@ class Trainer:
         self.diverged: str | None = None
         self.epoch = 0            # completed epochs
         self._rng = np.random.default_rng(seed)
-        self._order = self._rng.permutation(len(self._X_train))
-        self._position = 0        # index into _order of the next mini-batch
+        self._shuffle()
         self._smoothed = None
+
+    @property
+    def net(self) -> Network:
+        """The current network (a new one after each step; the one before is never changed)."""
+        return self._net
+
+    @net.setter
+    def net(self, value: Network) -> None:
+        self._net = value
+        self._weight_bound = None       # see _nonfinite_layer: the next step scans the weights
+        self._safe_bound = 1e-10 * float(np.finfo(value.dtype).max)
 
     # --- live hyperparameters ------------------------------------------------
     @property
@@ -227,10 +237,17 @@ class Trainer:
                 self._step()
         return self
 
+    def _shuffle(self) -> None:
+        """A new epoch: a new order of the training set, and the set copied in that order, so that
+        each mini-batch is a contiguous slice (a view, no copy per step)."""
+        self._order = self._rng.permutation(len(self._X_train))
+        self._X_epoch, self._y_epoch = self._X_train[self._order], self._y_train[self._order]
+        self._position = 0        # index into _order of the next mini-batch
+
     def _step(self) -> None:
         net, spec = self.net, self._spec
-        batch = self._order[self._position:self._position + self._batch_size]
-        X, y = self._X_train[batch], self._y_train[batch]
+        start, stop = self._position, self._position + self._batch_size
+        X, y = self._X_epoch[start:stop], self._y_epoch[start:stop]
         # forward, loss, gradient, update: the four stages
         trace = _forward(net, X)
         loss = _loss(trace.output, y, spec, self.l2, net)
@@ -243,9 +260,9 @@ class Trainer:
             clipped = True
         new_net = self.optimizer._step(net, grads)
 
-        self.history._record_step(loss, np.sqrt(weight_sq), global_norm, clipped)
+        self.history._record_step(loss, [math.sqrt(s) for s in weight_sq], global_norm, clipped)
         problem = self._check_finite(loss, global_norm, new_net)
-        ends_epoch = self._position + len(batch) >= len(self._order)
+        ends_epoch = stop >= len(self._order)
         if problem is None and ends_epoch:
             # huge but finite weights can still overflow on the whole data set: check before keeping them
             evaluation = self._evaluate_all(new_net)
@@ -255,8 +272,8 @@ class Trainer:
         if problem is not None:
             self._stop(problem, global_norm)
             return
-        self.net = new_net
-        self._position += len(batch)
+        self._net = new_net
+        self._position += len(X)
         if ends_epoch:
             self._end_epoch(evaluation)
 
@@ -265,15 +282,43 @@ class Trainer:
             return f"the loss became {loss}"
         if not math.isfinite(global_norm):
             return "the gradients became infinite or NaN"
-        for i, (W, b) in enumerate(zip(new_net.weights, new_net.biases)):
-            if not (math.isfinite(float(W.sum())) and math.isfinite(float(b.sum()))):
-                return f"the weights of layer {i} became infinite or NaN"
+        layer = self._nonfinite_layer(new_net, global_norm)
+        if layer is not None:
+            return f"the weights of layer {layer} became infinite or NaN"
         first = self.history.loss[0]
         self._smoothed = loss if self._smoothed is None else (
             (1 - SMOOTHING) * self._smoothed + SMOOTHING * loss)
         if self._smoothed > max(BLOWUP_FACTOR * first, BLOWUP_FLOOR):
             return (f"the loss blew up: averaged over recent steps it is {self._smoothed:.3g}, "
                     f"{self._smoothed / first:.0f} times the first loss {first:.3g}")
+        return None
+
+    def _nonfinite_layer(self, new_net: Network, global_norm: float) -> int | None:
+        """The first layer of ``new_net`` with an inf or NaN weight or bias, or None.
+
+        Scanning every weight at every step costs a small network about as much as its update.
+        After a plain SGD step a bound does instead: every weight was at most ``_weight_bound``
+        in size and the step W - lr g moves it by at most lr * global_norm, so while that bound
+        stays far below the largest float nothing can have overflowed (and the gradients are
+        finite, so nothing became NaN). Other optimizers, or a bound grown large: scan, and
+        restart the bound from what the scan measured.
+        """
+        if self._weight_bound is not None and type(self.optimizer) is optimizers.SGD:
+            # x2 and x(1 + 1e-6): room for the rounding in the norm, the step and the subtraction
+            bound = (self._weight_bound + 2.0 * self.optimizer.lr * global_norm) * (1 + 1e-6)
+            if bound < self._safe_bound:
+                self._weight_bound = bound
+                return None
+        squares = 0.0
+        for i, (W, b) in enumerate(zip(new_net.weights, new_net.biases)):
+            # a sum of squares is finite only if every entry is, and np.vdot is the cheapest such
+            # test; when it is not, look closer: squares also overflow for weights above ~1e154
+            layer_squares = float(np.vdot(W, W)) + float(np.vdot(b, b))
+            if not math.isfinite(layer_squares) and not (np.isfinite(W).all() and np.isfinite(b).all()):
+                self._weight_bound = None
+                return i
+            squares += layer_squares
+        self._weight_bound = 2.0 * math.sqrt(squares)      # >= the largest weight (inf if squares overflowed)
         return None
 
     def _stop(self, problem: str, global_norm: float) -> None:
@@ -288,8 +333,7 @@ class Trainer:
 
     def _end_epoch(self, evaluation) -> None:
         self.epoch += 1
-        self._order = self._rng.permutation(len(self._X_train))
-        self._position = 0
+        self._shuffle()
         train, (test_loss, test_accuracy) = evaluation
         self.history._record_epoch(self.steps, train,
                                    (math.nan if test_loss is None else test_loss, test_accuracy))
