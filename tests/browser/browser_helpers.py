@@ -37,6 +37,12 @@ LAB_OVERRIDES = {
     "@jupyterlab/notebook-extension:tracker": {"windowingMode": "none"},
     "@jupyterlab/apputils-extension:notification": {"checkForUpdates": False, "fetchNews": "false"},
 }
+# JupyterLab 4.4+ sends widget messages to a kernel subshell (ipykernel 7): callbacks and ipympl
+# draws then run on a second thread beside the main one, which the panels do not expect (a
+# click and a draw of the same figure race; README "Comms over subshells"). Off, unless
+# BK_BROWSER_SUBSHELLS=1 asks for JupyterLab's default (perCommTarget).
+if os.environ.get("BK_BROWSER_SUBSHELLS") != "1":
+    LAB_OVERRIDES["@jupyterlab/apputils-extension:kernels-settings"] = {"commsOverSubshells": "disabled"}
 
 CHROMIUM_ARGS = [
     "--no-sandbox",

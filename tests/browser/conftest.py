@@ -73,8 +73,9 @@ def pytest_runtest_makereport(item, call):
 @pytest.fixture(scope="session")
 def jupyter_lab(tmp_path_factory):
     """Session-wide JupyterLab server (browser_helpers.LabServer); stopped by PID at the end."""
-    server = bh.LabServer(tmp_path_factory.mktemp("jupyterlab")).start()
-    try:
+    server = bh.LabServer(tmp_path_factory.mktemp("jupyterlab"))
+    try:                      # stopped even when the start is interrupted (Ctrl-C, timeout)
+        server.start()
         yield server
     finally:
         server.stop()
@@ -93,8 +94,9 @@ def voila(tmp_path_factory):
     """Session-wide Voila server (browser_helpers.VoilaServer) on a temp copy of notebooks/ + fixtures."""
     _needs("voila")
     tmp = tmp_path_factory.mktemp("voila")
-    server = bh.VoilaServer(tmp, bh.make_root_dir(tmp)).start()
+    server = bh.VoilaServer(tmp, bh.make_root_dir(tmp))
     try:
+        server.start()
         yield server
     finally:
         server.stop()
