@@ -7,8 +7,6 @@ do the work, and ``update`` returns a new Network instead of changing this one.
 from __future__ import annotations
 
 import os
-import zipfile
-import zlib
 from typing import Sequence
 
 import numpy as np
@@ -175,6 +173,9 @@ class Network:
     @classmethod
     def load(cls, path) -> "Network":
         """Read a network written by ``save``; refuses pickled, malformed or inconsistent files."""
+        import zipfile  # here, not at the top: with what it imports it is most of the kit's import time
+        import zlib
+
         path = _check_path(path)
         try:
             archive = np.load(path, allow_pickle=False)
