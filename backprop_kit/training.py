@@ -28,6 +28,7 @@ BLOWUP_FACTOR = 20.0
 BLOWUP_FLOOR = 5.0
 SMOOTHING = 0.05
 DEFAULT_LR = 0.1
+EVALUATION_BLOCK = 2048   # rows per forward pass when the Trainer evaluates a whole data set
 
 
 class History:
@@ -347,7 +348,10 @@ class Trainer:
 
     def _evaluate(self, X, y, net: Network | None = None) -> tuple[float, float]:
         net = self.net if net is None else net
-        output = _forward(net, X).output
+        # in blocks of rows: the same outputs, but each block's activations still fit in the CPU's
+        # cache (about twice as fast on a large set), and the whole set's are never held at once
+        output = np.concatenate([_forward(net, X[start:start + EVALUATION_BLOCK]).output
+                                 for start in range(0, len(X), EVALUATION_BLOCK)])
         return _loss(output, y, self._spec, self.l2, net), accuracy(output, y, self.data.task)
 
     def evaluate(self, split: str = "test") -> tuple[float, float]:
