@@ -157,7 +157,7 @@ def targets(y, loss_name: str, n: int, k: int, *, argument: str = "y", dtype=np.
     if not np.issubdtype(y.dtype, np.number) or np.issubdtype(y.dtype, np.complexfloating):
         raise TypeError(f"{argument} must hold numbers; got dtype {y.dtype}")
     _checks.finite(argument, y)
-    if loss_name == "bce" and not np.all((y == 0) | (y == 1)):
+    if loss_name == "bce" and not ((y == 0) | (y == 1)).all():
         raise ValueError(f"{argument} must hold only 0 and 1 for loss 'bce'; "
                          f"got values {np.unique(y)[:8].tolist()}")
     return y.astype(dtype)

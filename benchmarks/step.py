@@ -154,7 +154,7 @@ def trainer(sizes, batch, data, dtype):
 def trainer_within_epoch(tr, steps=32):
     """(run, steps, prepare): prepare finishes the epoch (untimed) if the block would cross its end."""
     def prepare(steps):
-        if tr.steps_per_epoch - tr.steps % tr.steps_per_epoch < steps:
+        if tr.steps_per_epoch - tr.steps % tr.steps_per_epoch <= steps:   # the block would reach the end
             tr.run(1)
 
     def run(steps):
