@@ -186,6 +186,40 @@ def test_activation_explorer_keeps_the_divergence_warning_when_another_layer_is_
     assert panel.status.kind == "warning" and panel.trainer.diverged in panel.status.text
 
 
+def blown_up_stage_stepper(sizes, activation):
+    panel = StageStepper(dataset="sine", sizes=sizes, activation=activation, learning_rate=10)
+    for _ in range(100):
+        click(panel, "bk-step")
+        if panel.errors:
+            break
+    return panel
+
+
+def test_a_stage_stepper_gradient_of_inf_stops_at_the_gradient_stage_with_a_learners_message():
+    panel = blown_up_stage_stepper([1, 4, 4, 1], "linear")
+    assert len(panel.errors) == 1 and panel.next_stage == "gradient"       # not a core message at Update
+    assert panel.status.kind == "error" and panel.status.text.startswith(
+        f"The gradients of batch {panel.batch_number} are inf or NaN: the weights grew too large "
+        "(learning rate 10) — press Reset")
+    assert panel.grads is None
+    click(panel, "bk-reset")
+    click(panel, "bk-step")
+    assert panel.status.kind == "info" and len(panel.losses) == 1
+
+
+@pytest.mark.parametrize("sizes, activation", [([1, 3, 1], "linear"), ([1, 3, 1], "sigmoid")])
+def test_a_gradient_check_on_a_blown_up_network_says_it_cannot_check_not_that_backprop_is_wrong(
+        sizes, activation):
+    import warnings
+    panel = blown_up_stage_stepper(sizes, activation)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                  # no overflow warnings either
+        errors = panel.check_gradient()
+    assert panel.status.kind == "warning" and "not possible, the loss is" in panel.status.text
+    assert "bug" not in panel.status.text and "Press Reset" in panel.status.text
+    assert len(errors) == panel.net.n_layers and all(math.isnan(e) for e in errors)
+
+
 def test_playground_keeps_its_dataset_when_only_the_network_changes():
     panel = Playground(n=100, seed=0)
     data = panel.data

@@ -38,6 +38,9 @@ MAX_BATCH = 8
 
 # gradcheck verdicts: relative error below the first bound agrees, above the second is a bug
 AGREES, SUSPICIOUS = 1e-6, 1e-3
+# above this batch loss the network has blown up: central differences (eps 1e-6) of a loss this
+# large cannot resolve its gradient, so a gradient check would only report rounding
+CHECKABLE_LOSS = 1e8
 
 INK, FAINT, EMPTY = plots.PALETTE["ink"], "#8a8a8a", "#f3f3f3"
 NEGATIVE, POSITIVE = "#2166ac", "#b2182b"        # blue < 0 < red, everywhere in this panel
@@ -544,7 +547,18 @@ class StageStepper(Panel):
             X, y, which = *self._batch_data(self._peek_batch()), "batch 1"
         else:
             X, y, which = self.X, self.y, f"batch {self.batch_number}"
-        errors = bk.gradcheck(self.net, X, y, self.loss)
+        with np.errstate(all="ignore"):       # a blown-up network overflows: said below, not warned about
+            output = bk.forward(self.net, X).output
+            batch_loss = bk.loss(output, y, self.loss) if np.all(np.isfinite(output)) else np.inf
+            errors = bk.gradcheck(self.net, X, y, self.loss) if batch_loss <= CHECKABLE_LOSS else None
+        if errors is None or not np.all(np.isfinite(errors)):
+            # finite differences of a loss this large round to 0 or inf: the check cannot tell anything
+            self.gradcheck_errors = errors = [np.nan] * self.net.n_layers
+            self.gradcheck_output.value = _gradcheck_hint()
+            self.status.show(f"Gradient check on {which}: not possible, the loss is {batch_loss:.3g} (the weights "
+                             f"grew too large for finite differences). Press Reset (a lower learning rate may "
+                             f"help). " + self._next_text(), "warning")
+            return errors
         self.gradcheck_errors = errors
         worst = max(errors)
         verdict = _verdict(worst)[0]
@@ -609,7 +623,11 @@ class StageStepper(Panel):
         self.loss_ax.set_ylim(0, _largest(self.losses) * 1.15)
 
     def _gradient(self) -> None:
-        self.grads = bk.gradient(self.net, self.trace, self.y, self.loss)
+        grads = bk.gradient(self.net, self.trace, self.y, self.loss)
+        if not all(np.all(np.isfinite(g)) for g in grads.weights + grads.biases):
+            raise ValueError(f"The gradients of batch {self.batch_number} are inf or NaN: the weights grew "
+                             f"too large (learning rate {self.update_lr or self.learning_rate:g})")
+        self.grads = grads
         blocks = self.board.blocks
         for i in range(1, self.net.n_layers + 1):
             blocks[f"delta{i}"].show(self.grads.deltas[i - 1])
