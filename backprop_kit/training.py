@@ -28,7 +28,7 @@ BLOWUP_FACTOR = 20.0
 BLOWUP_FLOOR = 5.0
 SMOOTHING = 0.05
 DEFAULT_LR = 0.1
-EVALUATION_BLOCK = 2048   # rows per forward pass when the Trainer evaluates a whole data set
+EVALUATION_BLOCK = 1024   # rows per forward pass when the Trainer evaluates a whole data set
 
 
 class History:

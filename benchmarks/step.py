@@ -35,7 +35,6 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))    # run from a checkout without installing
 import backprop_kit as bk  # noqa: E402
-from backprop_kit import stages  # noqa: E402
 
 try:
     import torch
@@ -117,9 +116,11 @@ def bare_numpy(sizes, batch, X, y, dtype):
     return run
 
 
-def kit_stages(sizes, batch, X, y, dtype, public=True):
-    net = bk.Network(sizes, activation="tanh", output="sigmoid", seed=0, dtype=dtype)
-    spec = bk.losses.get("bce")
+def kit_stages(sizes, batch, X, y, dtype, public=True, kit=bk):
+    """The four stages in a loop; ``kit``: the backprop_kit module to time (another version, for compare.py)."""
+    net = kit.Network(sizes, activation="tanh", output="sigmoid", seed=0, dtype=dtype)
+    spec = kit.losses.get("bce")
+    stages = kit.stages
     rng = np.random.default_rng(0)
     state = {"pos": len(X), "Xs": X, "ys": y, "net": net}
 
@@ -133,10 +134,10 @@ def kit_stages(sizes, batch, X, y, dtype, public=True):
             xb, yb = state["Xs"][pos:pos + batch], state["ys"][pos:pos + batch]
             state["pos"] = pos + batch
             if public:
-                trace = bk.forward(net, xb)
-                bk.loss(trace.output, yb, "bce")
-                grads = bk.gradient(net, trace, yb, "bce")
-                net = bk.update(net, grads, lr=LR)
+                trace = kit.forward(net, xb)
+                kit.loss(trace.output, yb, "bce")
+                grads = kit.gradient(net, trace, yb, "bce")
+                net = kit.update(net, grads, lr=LR)
             else:
                 trace = stages._forward(net, xb)
                 stages._loss(trace.output, yb, spec, 0.0, None)
@@ -146,9 +147,12 @@ def kit_stages(sizes, batch, X, y, dtype, public=True):
     return run
 
 
-def trainer(sizes, batch, data, dtype):
-    net = bk.Network(sizes, activation="tanh", output="sigmoid", seed=0, dtype=dtype)
-    return bk.Trainer(net, data, loss="bce", lr=LR, batch_size=batch, optimizer="sgd", seed=0)
+def trainer(sizes, batch, data, dtype, kit=bk):
+    net = kit.Network(sizes, activation="tanh", output="sigmoid", seed=0, dtype=dtype)
+    if kit is not bk:
+        data = kit.datasets.from_arrays(np.vstack([data.X_train, data.X_test]),
+                                        np.concatenate([data.y_train, data.y_test]), test_fraction=0.2, seed=0)
+    return kit.Trainer(net, data, loss="bce", lr=LR, batch_size=batch, optimizer="sgd", seed=0)
 
 
 def trainer_within_epoch(tr, steps=32):
