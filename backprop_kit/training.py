@@ -242,10 +242,13 @@ class Trainer:
         """A new epoch: a new order of the training set, and the set copied in that order, so that
         each mini-batch is a contiguous slice (a view, no copy per step)."""
         self._order = self._rng.permutation(len(self._X_train))
+        self._X_epoch = self._y_epoch = None        # the last epoch's copy goes first: one copy at a time
         self._X_epoch, self._y_epoch = self._X_train[self._order], self._y_train[self._order]
         self._position = 0        # index into _order of the next mini-batch
 
     def _step(self) -> None:
+        if self._position >= len(self._order):     # the last epoch has ended: a new order
+            self._shuffle()
         net, spec = self.net, self._spec
         start, stop = self._position, self._position + self._batch_size
         X, y = self._X_epoch[start:stop], self._y_epoch[start:stop]
@@ -333,8 +336,7 @@ class Trainer:
                          f"The network from before that step is kept.")
 
     def _end_epoch(self, evaluation) -> None:
-        self.epoch += 1
-        self._shuffle()
+        self.epoch += 1       # the next step draws the next epoch's order (_shuffle)
         train, (test_loss, test_accuracy) = evaluation
         self.history._record_epoch(self.steps, train,
                                    (math.nan if test_loss is None else test_loss, test_accuracy))
