@@ -77,3 +77,50 @@ def test_find_locates_a_control_by_its_css_class():
     root = widgets.VBox([widgets.HBox([widgets.Label("x"), slider])])
     assert _base.find(root, "bk-learning-rate") is slider
     assert _base.find_all(root, "bk-missing") == []
+
+
+class _ClickPanel(_base.Panel):
+    def __init__(self):
+        super().__init__()
+        self.button = _base.button("Step", "bk-step")
+        self.threads = []
+        self.on_click(self.button, lambda: self.threads.append(__import__("threading").current_thread()))
+        self.children = [self.button, self.status]
+
+
+def _click_message(widget):
+    return {"content": {"comm_id": widget.comm.comm_id,
+                        "data": {"method": "custom", "content": {"event": "click"}}}, "buffers": []}
+
+
+def test_a_click_delivered_on_a_subshell_thread_runs_on_the_kernel_thread():
+    # JupyterLab 4.4+ may deliver widget messages on a kernel subshell (another thread); panel
+    # code must still run on the one thread that runs cells and Play frames.
+    import threading
+
+    async def scenario():
+        panel = _ClickPanel()
+        assert _base.KernelThread.thread is threading.current_thread()
+        worker = threading.Thread(target=panel.button.comm.handle_msg, args=(_click_message(panel.button),))
+        worker.start()
+        worker.join()
+        assert panel.threads == []            # handed over, not run on the subshell thread
+        await asyncio.sleep(0.01)
+        return panel.threads
+
+    try:
+        threads = asyncio.run(scenario())
+    finally:
+        _base.KernelThread.loop = _base.KernelThread.thread = None
+    assert threads == [threading.main_thread()]
+
+
+def test_widgets_added_to_a_panel_later_are_pinned_too():
+    panel = _ClickPanel()
+    late = widgets.IntSlider()
+    panel.children = [*panel.children, widgets.HBox([late])]
+    assert getattr(late, "_bk_pinned", False)
+    late.comm.handle_msg({"content": {"comm_id": late.comm.comm_id,
+                                      "data": {"method": "update", "state": {"value": 7}}},
+                            "buffers": []})
+    assert late.value == 7                     # no kernel loop here: handled at once

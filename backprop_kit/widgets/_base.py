@@ -9,6 +9,7 @@ import asyncio
 import functools
 import html
 import itertools
+import threading
 import time
 import traceback
 from contextlib import contextmanager
@@ -123,15 +124,79 @@ class Status(widgets.HTML):
 
 # --- the panel base ----------------------------------------------------------------
 
+# --- one thread for all panel code --------------------------------------------------
+
+class KernelThread:
+    """The thread (and its asyncio loop) that runs the kernel's cells.
+
+    JupyterLab 4.4+ with ipykernel 7 may deliver widget messages on a kernel *subshell*, a
+    second thread. A panel's callbacks, its Play frames and ipympl's draw requests would then
+    run at the same time on two threads, and a figure could be drawn half-updated or left
+    stale. So every message to a panel's widgets is handed to this thread's loop, and panel
+    code runs on one thread, one piece at a time, as it did before subshells.
+    """
+
+    loop: asyncio.AbstractEventLoop | None = None
+    thread: threading.Thread | None = None
+
+    @classmethod
+    def capture(cls) -> None:
+        """Remember the running loop of the main thread (called when a panel is built in a cell)."""
+        if threading.current_thread() is not threading.main_thread():
+            return
+        try:
+            cls.loop, cls.thread = asyncio.get_running_loop(), threading.current_thread()
+        except RuntimeError:       # a plain script or pytest: there is only one thread anyway
+            pass
+
+    @classmethod
+    def run(cls, function: Callable, *args) -> None:
+        """Call ``function(*args)`` now if this is the kernel thread, else soon on it."""
+        loop = cls.loop
+        if loop is None or threading.current_thread() is cls.thread or loop.is_closed():
+            function(*args)
+        else:
+            loop.call_soon_threadsafe(function, *args)
+
+
+def pin_to_kernel_thread(root: widgets.Widget) -> None:
+    """Make every widget below ``root`` (and any added later) handle its messages on the kernel thread."""
+    for widget in find_all_widgets(root):
+        if getattr(widget, "_bk_pinned", False) or getattr(widget, "comm", None) is None:
+            continue
+        handler = widget._handle_msg
+        widget.comm.on_msg(lambda msg, handler=handler: KernelThread.run(handler, msg))
+        widget._bk_pinned = True
+        if isinstance(widget, widgets.Box):
+            widget.observe(lambda change: pin_to_kernel_thread(change["owner"]), names="children")
+
+
 class Panel(widgets.VBox):
     """Base of every panel: a ``status`` line, ``errors`` (every exception a callback raised,
-    also shown in the status) and ``guard`` to wrap callbacks so no error is lost."""
+    also shown in the status) and ``guard`` to wrap callbacks so no error is lost.
+
+    A subclass builds its children in ``__init__``; when that returns, every widget of the
+    panel is pinned to the kernel thread (see ``KernelThread``).
+    """
 
     def __init__(self, children=(), **kwargs):
+        KernelThread.capture()
         self.status = Status()
         self.errors: list[str] = []
         super().__init__(children=list(children), **kwargs)
         self.add_class("bk-panel")
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        build = cls.__init__
+
+        @functools.wraps(build)
+        def __init__(self, *args, **kwargs):
+            build(self, *args, **kwargs)
+            if type(self) is cls:          # the outermost __init__ is done: the panel is built
+                pin_to_kernel_thread(self)
+
+        cls.__init__ = __init__
 
     def guard(self, handler: Callable) -> Callable:
         """Wrap a callback: an exception goes to the status line and ``errors``, not into the void."""
@@ -224,18 +289,22 @@ class PlayLoop:
 
 # --- finding controls by their bk-* class (for tests and instructors) ----------------
 
-def find_all(root: widgets.Widget, css_class: str) -> list[widgets.Widget]:
-    """Every widget below ``root`` (itself included) carrying ``css_class``, in layout order."""
+def find_all_widgets(root: widgets.Widget) -> list[widgets.Widget]:
+    """``root`` and every widget in its layout below it, in layout order."""
     found, stack, seen = [], [root], set()
     while stack:
         widget = stack.pop(0)
         if id(widget) in seen:
             continue
         seen.add(id(widget))
-        if css_class in getattr(widget, "_dom_classes", ()):
-            found.append(widget)
+        found.append(widget)
         stack.extend(getattr(widget, "children", ()) or ())
     return found
+
+
+def find_all(root: widgets.Widget, css_class: str) -> list[widgets.Widget]:
+    """Every widget below ``root`` (itself included) carrying ``css_class``, in layout order."""
+    return [w for w in find_all_widgets(root) if css_class in getattr(w, "_dom_classes", ())]
 
 
 def find(root: widgets.Widget, css_class: str) -> widgets.Widget:
