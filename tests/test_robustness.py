@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 import backprop_kit as bk
-from backprop_kit import cli
+from backprop_kit import cli, training
 from backprop_kit.widgets import (ActivationExplorer, BatchSizeExplorer, GradientFlowExplorer,
                                   LearningRateExplorer, Playground, StageStepper)
 from backprop_kit.widgets._base import find
@@ -236,22 +236,32 @@ def test_playground_keeps_its_dataset_when_only_the_network_changes():
 
 def scripted_run(panel):
     """The same actions on a panel: steps, then live changes (learning rate, batch size, clipping,
-    L2) between more steps; returns the Trainer's mini-batch order (its shuffle of the current
-    epoch) after each Step."""
-    orders = []
+    L2) between more steps."""
     click(panel, "bk-step")
-    orders.append(panel.trainer._order.copy())
     find(panel, "bk-learning-rate").value = 0.3
     find(panel, "bk-batch-size").value = 8
     click(panel, "bk-step")
-    orders.append(panel.trainer._order.copy())
     find(panel, "bk-clip").value = 0.5
     find(panel, "bk-l2").value = 1e-3
     find(panel, "bk-step-size").value = "10 steps"
     for _ in range(3):
         click(panel, "bk-step")
-        orders.append(panel.trainer._order.copy())
-    return orders
+
+
+def batches_seen(monkeypatch, run):
+    """Every array the Trainer's forward pass saw during ``run()``, in order: the mini-batches
+    (and the whole sets it evaluates at each epoch's end)."""
+    seen = []
+    original = training._forward
+
+    def spy(net, X):
+        seen.append(np.array(X))
+        return original(net, X)
+
+    monkeypatch.setattr(training, "_forward", spy)
+    run()
+    monkeypatch.setattr(training, "_forward", original)
+    return seen
 
 
 def assert_same_run(a, b):
@@ -264,20 +274,22 @@ def assert_same_run(a, b):
         np.testing.assert_array_equal(x, y)
 
 
-def test_two_playgrounds_with_the_same_seed_and_actions_agree_to_the_bit():
+def test_two_playgrounds_with_the_same_seed_and_actions_agree_to_the_bit(monkeypatch):
     kwargs = dict(dataset="moons", n=200, layers=2, neurons=6, optimizer="momentum", seed=3)
     a, b = Playground(**kwargs), Playground(**kwargs)
     for x, y in zip(a.trainer.net.weights, b.trainer.net.weights):
         np.testing.assert_array_equal(x, y)                    # the same initial weights
     np.testing.assert_array_equal(a.data.X_train, b.data.X_train)
-    orders_a, orders_b = scripted_run(a), scripted_run(b)
-    for x, y in zip(orders_a, orders_b):
-        np.testing.assert_array_equal(x, y)                    # the same mini-batch order
-    assert a.trainer.steps == b.trainer.steps > 30
+    batches_a = batches_seen(monkeypatch, lambda: scripted_run(a))
+    batches_b = batches_seen(monkeypatch, lambda: scripted_run(b))
+    assert len(batches_a) == len(batches_b) > a.trainer.steps > 30
+    for x, y in zip(batches_a, batches_b):
+        np.testing.assert_array_equal(x, y)                    # the same mini-batches, in the same order
     assert_same_run(a, b)
     c = Playground(**dict(kwargs, seed=4))
-    scripted_run(c)
-    assert c.trainer.history.loss != a.trainer.history.loss     # another seed: another run
+    batches_c = batches_seen(monkeypatch, lambda: scripted_run(c))
+    assert not np.array_equal(batches_c[0], batches_a[0])      # another seed: other batches,
+    assert c.trainer.history.loss != a.trainer.history.loss     # another run
 
 
 def test_playing_in_frames_gives_the_same_run_as_stepping():
@@ -506,7 +518,8 @@ BAD_PANEL_ARGUMENTS = [
     (BatchSizeExplorer, dict(epochs=0), ValueError, ["epochs", "0"]),
     (BatchSizeExplorer, dict(learning_rate=11), ValueError, ["learning_rate", "11"]),
     (BatchSizeExplorer, dict(dataset="sin"), ValueError, ["dataset", "'sin'", "did you mean 'sine'"]),
-    (BatchSizeExplorer, dict(your_batch_size=10**6), ValueError, ["batch_size", str(10**6)]),
+    (BatchSizeExplorer, dict(your_batch_size=10**6), ValueError, ["your_batch_size", str(10**6)]),
+    (BatchSizeExplorer, dict(your_batch_size=2.5), TypeError, ["your_batch_size", "2.5"]),
     (GradientFlowExplorer, dict(scale=11), ValueError, ["scale", "11"]),
     (GradientFlowExplorer, dict(neurons=129), ValueError, ["neurons", "129"]),
     (GradientFlowExplorer, dict(learning_rate=INF), ValueError, ["learning_rate", "inf"]),

@@ -167,7 +167,7 @@ class BatchSizeExplorer(_base.Panel):
         n_train = len(data.X_train)
         self._landmarks = check_sizes("batch_sizes", batch_sizes, n_train)
         if your_batch_size is not None:
-            your_batch_size = check_batch_size(your_batch_size, n_train)
+            your_batch_size = check_batch_size(your_batch_size, n_train, "your_batch_size")
         super().__init__()
         self.add_class("bk-batch-size-explorer")
         self.your_batch_size = your_batch_size

@@ -162,11 +162,11 @@ def check_hidden(hidden) -> tuple[int, ...]:
                  for i, h in enumerate(hidden))
 
 
-def check_batch_size(batch_size, n_train: int) -> int:
+def check_batch_size(batch_size, n_train: int, argument: str = "batch_size") -> int:
     """A whole number from 1 to the training-set size, or 'full' for the whole training set."""
     if batch_size == "full":
         return n_train
-    return _checks.number("batch_size", batch_size, low=1, high=n_train, integer=True,
+    return _checks.number(argument, batch_size, low=1, high=n_train, integer=True,
                           accepts=f"'full' or a whole number from 1 to {n_train} (the training-set size)")
 
 
