@@ -151,9 +151,13 @@ class KernelThread:
 
     @classmethod
     def run(cls, function: Callable, *args) -> None:
-        """Call ``function(*args)`` now if this is the kernel thread, else soon on it."""
+        """Queue ``function(*args)`` on the kernel thread's loop (or call it now outside a kernel).
+
+        Messages from either thread go through the one queue, so they run in the order they
+        arrived; running the main thread's own at once could overtake a subshell's earlier one.
+        """
         loop = cls.loop
-        if loop is None or threading.current_thread() is cls.thread or loop.is_closed():
+        if loop is None or loop.is_closed():
             function(*args)
         else:
             loop.call_soon_threadsafe(function, *args)
