@@ -77,12 +77,18 @@ def main(argv=None) -> None:
              "print(' '.join(sorted(m for m in set(sys.modules) - before if not m.startswith('backprop_kit'))))"],
             env=warm, check=True, capture_output=True, text=True, cwd=ROOT).stdout.split()
         print(f"\nmodules imported beyond numpy's own ({len(modules)}): {' '.join(modules)}")
-        report = subprocess.run([sys.executable, "-X", "importtime", "-c", "import backprop_kit"],
-                                env=warm, check=True, capture_output=True, text=True, cwd=ROOT).stderr
-        rows = []
-        for line in report.splitlines()[1:]:
-            _, self_us, cumulative_us, name = (part.strip() for part in line.replace("import time:", "|").split("|"))
-            rows.append((int(self_us), int(cumulative_us), name))
+        own = []
+        for _ in range(args.runs):
+            report = subprocess.run([sys.executable, "-X", "importtime", "-c", "import backprop_kit"],
+                                    env=warm, check=True, capture_output=True, text=True, cwd=ROOT).stderr
+            rows = []
+            for line in report.splitlines()[1:]:
+                _, self_us, cumulative_us, name = (part.strip() for part in line.replace("import time:", "|").split("|"))
+                rows.append((int(self_us), int(cumulative_us), name))
+            own.append(sum(us for us, _, name in rows
+                           if name.startswith("backprop_kit") or name in modules) / 1e6)
+        print(f"\nthe kit's own import (python -X importtime: the self time of its modules and of those "
+              f"above), median of {args.runs}: {statistics.median(own) * 1000:.1f} ms")
         print("\nslowest imports of one warm run (self ms, cumulative ms):")
         for self_us, cumulative_us, name in sorted(rows, reverse=True)[:10]:
             print(f"  {self_us / 1000:6.1f} {cumulative_us / 1000:7.1f}  {name}")

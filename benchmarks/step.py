@@ -222,7 +222,7 @@ def main(argv=None):
     global CLOCK
     if args.wall:
         CLOCK = time.perf_counter
-    repeats = 5 if args.quick else 25
+    repeats = 5 if args.quick else 40
     if torch is not None:
         torch.set_num_threads(1)
 
