@@ -37,11 +37,11 @@ LAB_OVERRIDES = {
     "@jupyterlab/notebook-extension:tracker": {"windowingMode": "none"},
     "@jupyterlab/apputils-extension:notification": {"checkForUpdates": False, "fetchNews": "false"},
 }
-# JupyterLab 4.4+ sends widget messages to a kernel subshell (ipykernel 7): callbacks and ipympl
-# draws then run on a second thread beside the main one, which the panels do not expect (a
-# click and a draw of the same figure race; README "Comms over subshells"). Off, unless
-# BK_BROWSER_SUBSHELLS=1 asks for JupyterLab's default (perCommTarget).
-if os.environ.get("BK_BROWSER_SUBSHELLS") != "1":
+# JupyterLab 4.4+ sends widget messages to a kernel subshell (ipykernel 7), a second thread;
+# the panels hand every message to the kernel thread (widgets._base.KernelThread). The tests
+# keep JupyterLab's default (perCommTarget), which is what learners get; BK_BROWSER_SUBSHELLS=0
+# turns it off, to compare (README "Comms over subshells").
+if os.environ.get("BK_BROWSER_SUBSHELLS") == "0":
     LAB_OVERRIDES["@jupyterlab/apputils-extension:kernels-settings"] = {"commsOverSubshells": "disabled"}
 
 CHROMIUM_ARGS = [
