@@ -242,8 +242,7 @@ def _set_limits(ax, arrays, steps: int, log: bool, extra=()) -> None:
     finite = np.concatenate(finite) if finite else np.empty(0)
     if log:
         finite = finite[finite > 0]
-    if steps:
-        ax.set_xlim(0, steps * 1.02)
+    ax.set_xlim(0, steps * 1.02 if steps else 1)    # an empty history: a plain 0..1, not -0.05..0.05
     if not len(finite):
         return
     low, high = float(finite.min()), float(finite.max())

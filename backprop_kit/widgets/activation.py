@@ -81,7 +81,7 @@ class ActivationExplorer(Panel):
         self.init_control = styled(widgets.Dropdown(options=list(INITS), value=init, description="init"), "bk-init")
         self.scale_control = styled(widgets.FloatLogSlider(
             value=scale, base=10, min=np.log10(SCALE_RANGE[0]), max=np.log10(SCALE_RANGE[1]), step=0.05,
-            description="normal std", readout_format=".3g", continuous_update=False,
+            description="normal std", readout_format=".3", continuous_update=False,
             tooltip="The std of the weights for init 'normal' (moving it selects 'normal')"), "bk-scale")
         self.layers_control = styled(widgets.IntSlider(value=layers, min=1, max=MAX_LAYERS,
                                                        description="hidden layers", continuous_update=False),

@@ -163,7 +163,7 @@ class GradientFlowExplorer(_base.Panel):
                                          "bk-init")
         self.scale_control = _base.styled(widgets.FloatLogSlider(value=scale, base=10, min=-2, max=1, step=0.1,
                                                                  description="scale (normal)",
-                                                                 readout_format=".3g", continuous_update=False),
+                                                                 readout_format=".3", continuous_update=False),
                                           "bk-scale")
         self.clip_control = _base.styled(ClipDropdown(options=clip_choices, value=clip, description="clip"),
                                          "bk-clip")

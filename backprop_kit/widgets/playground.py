@@ -99,7 +99,7 @@ class OptionalLogSlider(widgets.HBox):
                                          tooltip=tooltip, layout=widgets.Layout(width="106px"))
         self.slider = widgets.FloatLogSlider(value=default if value is None else value, base=10,
                                              min=math.log10(low), max=math.log10(high), step=0.1,
-                                             readout_format=".3g", continuous_update=False,
+                                             readout_format=".3", continuous_update=False,
                                              disabled=value is None, tooltip=tooltip,
                                              layout=widgets.Layout(width="182px"))
         super().__init__([self.checkbox, self.slider], layout=widgets.Layout(width="290px"))
@@ -241,7 +241,7 @@ class Playground(_base.Panel):
             "init_scale": _base.styled(widgets.FloatLogSlider(
                 value=s["init_scale"], base=10, min=math.log10(RANGES["init_scale"][0]),
                 max=math.log10(RANGES["init_scale"][1]), step=0.1, description="init std",
-                readout_format=".3g", continuous_update=False,
+                readout_format=".3", continuous_update=False,
                 tooltip="Std of the weights for init 'normal' (small: vanishing, large: exploding)"),
                 "bk-init-scale"),
             "optimizer": dropdown("optimizer", tuple(OPTIMIZERS), "optimizer", "How gradients become steps"),
