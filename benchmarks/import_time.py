@@ -83,7 +83,8 @@ def main(argv=None) -> None:
                                     env=warm, check=True, capture_output=True, text=True, cwd=ROOT).stderr
             rows = []
             for line in report.splitlines()[1:]:
-                _, self_us, cumulative_us, name = (part.strip() for part in line.replace("import time:", "|").split("|"))
+                fields = line.replace("import time:", "|").split("|")
+                _, self_us, cumulative_us, name = (part.strip() for part in fields)
                 rows.append((int(self_us), int(cumulative_us), name))
             own.append(sum(us for us, _, name in rows
                            if name.startswith("backprop_kit") or name in modules) / 1e6)

@@ -209,7 +209,7 @@ def torch_eager(sizes, batch, X, y, dtype):
 # --- the report ------------------------------------------------------------------
 
 def us(seconds):
-    return f"{seconds * 1e6:9.1f}"
+    return f"{'-':>9}" if math.isnan(seconds) else f"{seconds * 1e6:9.1f}"
 
 
 def main(argv=None):
@@ -228,14 +228,15 @@ def main(argv=None):
 
     print(machine())
     print(f"\nfloat64, tanh hidden, sigmoid output, BCE, SGD lr={LR}; microseconds per step "
-          f"(min over {repeats} repeats, {'wall-clock' if args.wall else 'CPU'} time); an epoch = {STEPS_PER_EPOCH} mini-batches")
+          f"(min over {repeats} repeats, {'wall-clock' if args.wall else 'CPU'} time); "
+          f"an epoch = {STEPS_PER_EPOCH} mini-batches")
     header = (f"{'network / batch':<22}{'numpy':>9}{'_stages':>9}{'stages':>9}{'Trainer':>9}{'+epoch':>9}"
               f"{'torch':>9} | {'Trainer/np':>10}{'_stg/np':>8}{'stg/np':>8}{'torch/Tr':>9}")
     print(header)
     print("-" * len(header))
     for sizes, batch in SMALL:
         row(sizes, batch, "float64", repeats)
-    print(f"\nfloat32 (Network(..., dtype='float32') vs torch float32), same columns")
+    print("\nfloat32 (Network(..., dtype='float32') vs torch float32), same columns")
     print(header)
     print("-" * len(header))
     row(*LARGE, "float32", repeats)
