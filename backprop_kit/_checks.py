@@ -42,12 +42,13 @@ def number(argument: str, value, *, low=None, high=None, low_open=False,
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or (
             integer and not isinstance(value, numbers.Integral)):
         raise TypeError(f"{argument} must be {wanted}; got {_show(value)} of type {type(value).__name__}")
-    if not np.isfinite(value):
+    # whole numbers are always finite (and may be too big for np.isfinite: 2**70)
+    if not isinstance(value, numbers.Integral) and not np.isfinite(value):
         raise ValueError(f"{argument} must be {wanted}; got {value!r}")
     if (low is not None and (value < low or (low_open and value == low))) or (
             high is not None and value > high):
-        raise ValueError(f"{argument} must be {wanted}; got {value!r}")
-    return int(value) if integer else float(value)
+        raise ValueError(f"{argument} must be {wanted}; got {_show(value)}")
+    return int(value) if integer else float(value) + 0.0     # + 0.0 turns -0.0 into 0.0
 
 
 def _range_text(kind, low, high, low_open) -> str:
