@@ -11,7 +11,8 @@ from typing import Sequence
 
 import numpy as np
 
-from . import _checks, activations
+from . import _checks
+from . import activations as registry     # the activation functions, by name
 
 INITS = ("xavier", "he", "normal", "zeros")
 DTYPES = ("float64", "float32")
@@ -60,7 +61,7 @@ class Network:
         hidden = _check_hidden_activations(activation, len(sizes) - 2)
         if output is None:
             output = "sigmoid" if sizes[-1] == 1 else "softmax"
-        activations.get(output, argument="output", output=True)
+        registry.get(output, argument="output", output=True)
         _checks.choice("init", init, INITS)
         scale = _checks.number("scale", scale, low=0, low_open=True)
         _checks.choice("dtype", dtype, DTYPES)
@@ -91,10 +92,10 @@ class Network:
         return net
 
     @classmethod
-    def from_parameters(cls, weights, biases, activations_: Sequence[str]) -> "Network":
+    def from_parameters(cls, weights, biases, activations: Sequence[str]) -> "Network":
         """Build a Network from your own weights and biases, e.g. to do a forward pass by hand.
 
-        weights[i]: (sizes[i], sizes[i+1]); biases[i]: (sizes[i+1],); activations_: one name
+        weights[i]: (sizes[i], sizes[i+1]); biases[i]: (sizes[i+1],); activations: one name
         per layer, output last.
         """
         if not isinstance(weights, (list, tuple)) or not weights:
@@ -116,13 +117,13 @@ class Network:
                                  f"weights[{i}]; got shape {b.shape}")
             _checks.finite(f"biases[{i}]", b)
             checked_biases.append(b.copy())
-        if isinstance(activations_, str) or len(activations_) != len(weights):
+        if isinstance(activations, str) or len(activations) != len(weights):
             raise ValueError(f"activations must be a list with one name per layer ({len(weights)}); "
-                             f"got {_checks._show(activations_)}")
-        for i, name in enumerate(activations_):
-            activations.get(name, argument=f"activations[{i}]", output=(i == len(weights) - 1))
+                             f"got {_checks._show(activations)}")
+        for i, name in enumerate(activations):
+            registry.get(name, argument=f"activations[{i}]", output=(i == len(weights) - 1))
         net = cls.__new__(cls)
-        net._set(sizes, activations_, [w.copy() for w in weights], checked_biases)
+        net._set(sizes, tuple(activations), [w.copy() for w in weights], checked_biases)
         return net
 
     # --- small conveniences --------------------------------------------------
@@ -147,8 +148,9 @@ class Network:
     def __repr__(self) -> str:
         hidden = sorted(set(self.activations[:-1]))
         act = hidden[0] if len(hidden) == 1 else list(self.activations[:-1])
+        act = f", activation={act!r}" if hidden else ""        # no hidden layers: nothing to say
         extra = "" if self.dtype == "float64" else f", dtype={self.dtype!r}"
-        return (f"Network({list(self.sizes)}, activation={act!r}, output={self.output!r}{extra}) "
+        return (f"Network({list(self.sizes)}{act}, output={self.output!r}{extra}) "
                 f"with {self.n_parameters} parameters")
 
     def __eq__(self, other) -> bool:
@@ -256,7 +258,7 @@ def _check_sizes(sizes) -> tuple[int, ...]:
 
 def _check_hidden_activations(activation, n_hidden: int) -> tuple[str, ...]:
     if isinstance(activation, str):
-        activations.get(activation)
+        registry.get(activation)
         return (activation,) * n_hidden
     if not isinstance(activation, (list, tuple)):
         raise TypeError(f"activation must be a name or a list of names, one per hidden layer; "
@@ -265,5 +267,5 @@ def _check_hidden_activations(activation, n_hidden: int) -> tuple[str, ...]:
         raise ValueError(f"activation must list one name per hidden layer ({n_hidden}); "
                          f"got {len(activation)}: {list(activation)!r}")
     for i, name in enumerate(activation):
-        activations.get(name, argument=f"activation[{i}]")
+        registry.get(name, argument=f"activation[{i}]")
     return tuple(activation)
