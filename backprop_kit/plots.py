@@ -22,12 +22,16 @@ to images. This module never imports ipywidgets, and ``import backprop_kit`` nev
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 
 import matplotlib
 import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import LinearSegmentedColormap, to_rgb
 from matplotlib.figure import Figure
+from matplotlib.legend import Legend
 from matplotlib.lines import Line2D
+from matplotlib.transforms import Bbox
 
 from . import activations as _activations
 from .datasets import Dataset
@@ -55,7 +59,7 @@ BACKGROUND_STRENGTH = 0.55     # how much of a class colour the output image sho
 SATURATION_THRESHOLD = 0.05    # |f'(z)| below this counts as saturated (or dead, for relu)
 
 TITLE_SIZE, LABEL_SIZE, TICK_SIZE, LEGEND_SIZE = 10, 9, 8, 7.5
-LEGEND_FRAME = dict(frameon=True, framealpha=0.85, edgecolor="none", borderpad=0.3,
+LEGEND_FRAME = dict(frameon=True, framealpha=1.0, fancybox=False, edgecolor="none", borderpad=0.3,
                     handlelength=1.6, columnspacing=1.0, labelspacing=0.3)
 
 
@@ -210,50 +214,135 @@ class _Smoother:
         return self._out[:steps]
 
 
-ENVELOPE_POINTS = 500          # a raw per-step line longer than this is drawn as its min/max envelope
+ENVELOPE_POINTS = 500          # a per-step line longer than twice this is drawn as its min/max envelope
+
+
+class _Series:
+    """A float array, (n,) or (n, k), that follows a growing sequence (a History list or array):
+    ``follow(n, rows)`` converts only the rows added since the last call (``rows(start, stop)``),
+    so a frame costs the new steps, not the whole run. It also keeps the smallest and largest
+    finite value seen (``low``, ``high``), for the axis limits. ``reset()`` starts over."""
+
+    def __init__(self):
+        self.data = np.empty(0)
+        self.reset()
+
+    def reset(self) -> None:
+        self.n, self.low, self.high = 0, math.inf, -math.inf
+
+    def follow(self, n: int, rows) -> np.ndarray:
+        if n < self.n:
+            self.reset()
+        if n > self.n:
+            new = np.asarray(rows(self.n, n), dtype=float)
+            if len(self.data) < n or self.data.shape[1:] != new.shape[1:]:
+                grown = np.empty((max(n, 2 * len(self.data)),) + new.shape[1:])    # doubling: O(1) per step
+                if self.n:
+                    grown[:self.n] = self.data[:self.n]
+                self.data = grown
+            self.data[self.n:n] = new
+            self.n = n
+            flat = new.ravel()
+            self.low = min(self.low, float(np.fmin.reduce(flat, initial=math.inf)))     # NaN-skipping
+            self.high = max(self.high, float(np.fmax.reduce(flat, initial=-math.inf)))
+        return self.data[:n]
+
+
+class _Envelope:
+    """A long, noisy series as a zigzag through each bucket's min and max, extended as it grows.
+
+    The axes are a few hundred pixels wide, so 100,000 steps draw no better than the min and
+    max of each pixel's worth of steps, and rasterising the zigzag is many times cheaper.
+    ``envelope(x, values, span)``: x, values (n,) (x increasing); the bucket size is
+    ceil(max(n, span) / buckets), so with a steady ``span`` (the x axis' length, in points) the
+    buckets stay where they are as the series grows: old buckets keep their pixels and only
+    the last one is recomputed. Returns x, y of length <= 2 * buckets (x, values unchanged
+    while n <= 2 * ENVELOPE_POINTS).
+    """
+
+    def __init__(self, buckets: int = ENVELOPE_POINTS):
+        self.buckets = buckets
+        self.size, self.done = 0, 0             # bucket size; buckets complete and stored
+        self.low = self.high = self.centre = np.empty(0)
+
+    def __call__(self, x: np.ndarray, values: np.ndarray, span: float = 0):
+        n = len(values)
+        if n <= 2 * ENVELOPE_POINTS:
+            return x, values
+        size = math.ceil(max(n, span) / self.buckets)
+        if size != self.size or self.done * size > n:
+            self.size, self.done = size, 0
+            count = math.ceil(max(n, span) / size) + 1
+            self.low, self.high, self.centre = np.empty(count), np.empty(count), np.empty(count)
+        count = math.ceil(n / size)
+        if count > len(self.low):               # the series outgrew its span: more buckets
+            for name in ("low", "high", "centre"):
+                grown = np.empty(2 * count)
+                grown[:self.done] = getattr(self, name)[:self.done]
+                setattr(self, name, grown)
+        start = self.done * size
+        chunks = np.full((count - self.done) * size, np.nan)
+        chunks[:n - start] = values[start:]
+        chunks = chunks.reshape(-1, size)
+        self.low[self.done:count] = np.fmin.reduce(chunks, axis=1)      # NaN-skipping, no warning
+        self.high[self.done:count] = np.fmax.reduce(chunks, axis=1)
+        firsts = x[start:n:size]
+        lasts = x[np.minimum(np.arange(start + size - 1, start + len(chunks) * size, size), n - 1)]
+        self.centre[self.done:count] = (firsts + lasts) / 2
+        self.done = n // size                   # the last bucket, if not full, is redone next time
+        return (np.repeat(self.centre[:count], 2),
+                np.column_stack([self.low[:count], self.high[:count]]).ravel())
 
 
 def _envelope(steps: np.ndarray, values: np.ndarray, buckets: int = ENVELOPE_POINTS):
-    """A long, noisy per-step series as a zigzag through each bucket's min and max.
+    """The min/max envelope of a whole series at once (see ``_Envelope``)."""
+    return _Envelope(buckets)(steps, values)
 
-    The axes are a few hundred pixels wide, so 100,000 steps draw no better than the min and
-    max of each pixel's worth of steps, and rasterising the zigzag is several times cheaper.
-    steps, values: (n,). Returns x, y of length <= 2 * buckets (unchanged when n is small).
+
+LIMITS = ("tight", "steady")
+STEADY_GROWTH = 3.0            # a steady step axis grows to this many times the steps taken
+ALL, NOTHING = (-math.inf, math.inf), (math.inf, -math.inf)     # x ranges where a picture changed
+
+
+def _set_limits(ax, low: float, high: float, steps: int, log: bool, steady: bool = False,
+                ahead: float = 0.0) -> None:
+    """x from step 0 to ``steps``; y around ``low``..``high`` (the finite values the caller shows:
+    smoothed lines and only the latest raw value, so one lucky mini-batch does not squash the
+    axis while a blow-up stays in view), with 35% headroom on top for the legend.
+
+    ``steady=False`` fits the numbers at hand on every call. ``steady=True`` (a live view) keeps
+    the limits while they still fit: x grows to STEADY_GROWTH times the steps when they reach
+    its end (or to ``ahead`` steps beyond them, if more: the steps expected in the next seconds),
+    y changes only when the values leave it (or use less than a third of it), with
+    room to fall on a log axis, so most frames leave the axes alone and only the lines are
+    redrawn (see ``Blitter``): a change redraws the whole plot, text and all.
     """
-    n = len(values)
-    if n <= 2 * buckets:
-        return steps, values
-    size = math.ceil(n / buckets)
-    padded = np.full(size * math.ceil(n / size), np.nan)
-    padded[:n] = values
-    chunks = padded.reshape(-1, size)
-    low, high = np.fmin.reduce(chunks, axis=1), np.fmax.reduce(chunks, axis=1)   # NaN-skipping, no warning
-    x = np.repeat(steps[::size] + (size - 1) / 2, 2)      # each bucket's centre, twice
-    y = np.column_stack([low, high]).ravel()
-    return x, y
-
-
-def _set_limits(ax, arrays, steps: int, log: bool, extra=()) -> None:
-    """x from step 0 to ``steps``; y around the finite values of ``arrays`` (and ``extra`` numbers),
-    with 30% headroom on top for the legend. Cheaper than relim() and steadier: the callers pass
-    smoothed lines and only the latest raw value, so one lucky mini-batch does not squash the axis
-    while a blow-up stays in view."""
-    finite = [a[np.isfinite(a)] for a in arrays] + [np.array([v], dtype=float) for v in extra]
-    finite = np.concatenate(finite) if finite else np.empty(0)
     if log:
-        finite = finite[finite > 0]
-    ax.set_xlim(0, steps * 1.02 if steps else 1)    # an empty history: a plain 0..1, not -0.05..0.05
-    if not len(finite):
+        low = max(low, 1e-300)
+    x_low, x_high = ax.get_xlim()
+    if not steady:
+        ax.set_xlim(0, steps * 1.02 if steps else 1)    # an empty history: a plain 0..1, not -0.05..0.05
+    elif x_low != 0 or steps > x_high or (steps and steps < x_high / 8):
+        ax.set_xlim(0, max(STEADY_GROWTH * steps, steps + ahead, 1.0))
+    if not (math.isfinite(low) and math.isfinite(high) and low <= high):
         return
-    low, high = float(finite.min()), float(finite.max())
+    scale = math.log10 if log else float
+    low, high = scale(low), scale(high)
     if log:
-        low, high = math.log10(low), math.log10(high)
         span = max(high - low, 0.3)
-        ax.set_ylim(10.0 ** max(low - 0.06 * span, -200), 10.0 ** min(high + 0.35 * span, 200))
+        bottom, top = max(low - 0.06 * span, -200), min(high + 0.35 * span, 200)
     else:
         low = 0.0 if low >= 0 else low     # losses: show the zero
         span = (high - low) or 1.0
-        ax.set_ylim(low - 0.03 * span, high + 0.35 * span)
+        bottom, top = low - 0.03 * span, high + 0.35 * span
+    if steady:
+        shown = [scale(v) if v > 0 or not log else -math.inf for v in ax.get_ylim()]
+        height = shown[1] - shown[0]
+        if (shown[0] <= low and high <= shown[0] + 0.85 * height and top - bottom >= height / 3
+                and math.isfinite(height)):
+            return
+        bottom -= 0.5 * span if log else 0.0           # room to fall a while before the next change
+    ax.set_ylim(*((10.0 ** bottom, 10.0 ** top) if log else (bottom, top)))
 
 
 def _plain_log_labels(ax) -> None:
@@ -296,18 +385,28 @@ def depth_colors(layers: int) -> list:
 class LossView:
     """Training loss per step (a thin light line and a smoothed line) and train/test loss per epoch.
 
-    LossView(ax=None, log=False, smoothing=0.9). ``update(history)`` reads ``history.loss``
-    (steps,) and the per-epoch ``epoch_steps``, ``train_loss``, ``test_loss`` (epochs,): the epoch
-    values are drawn at x = the step that ended the epoch, so both share the step axis.
-    ``smoothing`` is the weight of the past in the exponential moving average (0: none); the
-    y range follows the smoothed and per-epoch losses, so a lucky mini-batch does not squash it.
-    Non-finite losses (a diverging run) are left out of the lines, not drawn as inf.
+    LossView(ax=None, log=False, smoothing=0.9, limits="tight"). ``update(history)`` reads
+    ``history.loss`` (steps,) and the per-epoch ``epoch_steps``, ``train_loss``, ``test_loss``
+    (epochs,): the epoch values are drawn at x = the step that ended the epoch, so both share
+    the step axis. ``smoothing`` is the weight of the past in the exponential moving average
+    (0: none); the y range follows the smoothed and per-epoch losses, so a lucky mini-batch does
+    not squash it. Non-finite losses (a diverging run) are left out of the lines, not drawn as
+    inf. Lines longer than 2 * ENVELOPE_POINTS points are drawn as their min/max envelope; the
+    numbers themselves are ``losses`` and ``smoothed`` ((steps,) arrays). ``limits="steady"``
+    (a live view) changes the axis limits only when the lines outgrow them, leaving room for
+    ``ahead`` more steps (see ``_set_limits``). An update costs the steps added since the last
+    one, however long the run.
     """
 
-    def __init__(self, ax=None, log: bool = False, smoothing: float = 0.9):
+    def __init__(self, ax=None, log: bool = False, smoothing: float = 0.9, limits: str = "tight"):
         if not 0.0 <= smoothing < 1.0:
             raise ValueError(f"smoothing must be a number from 0 to 1 (below 1); got {smoothing!r}")
+        if limits not in LIMITS:
+            raise ValueError(f"limits must be one of {LIMITS}; got {limits!r}")
         self.ax = ax = _axes(ax, (5.0, 3.2))
+        self.steady = limits == "steady"
+        self.dirty_x = ALL              # the x range (data) where lines changed since a Blitter drew them
+        self.ahead = 0.0                # steady limits: steps to leave room for when x grows
         self.step_line, = ax.plot([], [], color=PALETTE["train_step"], linewidth=0.6,
                                   label="train (step)")
         self.smooth_line, = ax.plot([], [], color=PALETTE["train_smooth"], linewidth=1.5,
@@ -322,8 +421,31 @@ class LossView:
         _step_axis(ax)
         self.legend = ax.legend(fontsize=LEGEND_SIZE, loc="upper right", ncol=2, **LEGEND_FRAME)
         self._smoother = _Smoother(smoothing)
+        self._series = {name: _Series() for name in ("loss", "smoothed", "epoch_steps", "train", "test")}
+        self._envelopes = {line: _Envelope() for line in self.moving_artists()}
         self._history = None
         self.set_log(log)
+
+    def moving_artists(self) -> list:
+        """The artists an update changes (for ``Blitter``)."""
+        return [self.step_line, self.smooth_line, self.train_line, self.test_line]
+
+    @property
+    def losses(self) -> np.ndarray:
+        """The loss of each step shown, (steps,): NaN where it cannot be drawn."""
+        return self._series["loss"].data[:self._series["loss"].n]
+
+    @property
+    def smoothed(self) -> np.ndarray:
+        """Its exponential moving average, (steps,)."""
+        return self._series["smoothed"].data[:self._series["smoothed"].n]
+
+    def _restart(self) -> None:
+        self._smoother.reset()
+        for series in self._series.values():
+            series.reset()
+        for envelope in self._envelopes.values():
+            envelope.size = 0
 
     def set_log(self, log: bool) -> None:
         """Switch the y axis between log and linear scale."""
@@ -331,28 +453,52 @@ class LossView:
         self.ax.set_yscale("log" if self.log else "linear")
         if self.log:
             _plain_log_labels(self.ax)
+        self._restart()                          # a log axis leaves out losses <= 0: convert afresh
         if self._history is not None:
             self.update(self._history, draw=False)
 
     def update(self, history, draw: bool = True) -> None:
         """Show ``history`` (a training.History); the artists stay, their data changes."""
-        if history is not self._history:        # a new run: start the average afresh
+        s, log = self._series, self.log
+        if history is not self._history or len(history.loss) < s["loss"].n:    # a new run: start afresh
             self._history = history
-            self._smoother.reset()
-        losses = _finite(history.loss, positive=self.log)
-        steps = np.arange(1, len(losses) + 1)
-        smoothed = self._smoother(losses[:, None])[:, 0]
-        epoch_steps = np.asarray(history.epoch_steps, dtype=float)
-        train, test = _finite(history.train_loss, self.log), _finite(history.test_loss, self.log)
-        self.step_line.set_data(*_envelope(steps, losses))
-        self.smooth_line.set_data(steps, smoothed)
-        self.train_line.set_data(epoch_steps, train)
-        self.test_line.set_data(epoch_steps, test)
-        few = len(epoch_steps) <= 60            # beyond that the dots merge into a line anyway
-        self.train_line.set_marker("o" if few else "None")
-        self.test_line.set_marker("s" if few else "None")
-        _set_limits(self.ax, (smoothed, train, test, losses[-1:]), len(losses), self.log)
+            self._restart()
+        losses = s["loss"].follow(len(history.loss), lambda a, b: _finite(history.loss[a:b], positive=log))
+        n = len(losses)
+        smoothed = s["smoothed"].follow(n, lambda a, b: self._smoother(losses[:, None])[a:b, 0])
+        epochs = len(history.epoch_steps)
+        epoch_steps = s["epoch_steps"].follow(epochs, lambda a, b: history.epoch_steps[a:b])
+        train = s["train"].follow(epochs, lambda a, b: _finite(history.train_loss[a:b], log))
+        test = s["test"].follow(epochs, lambda a, b: _finite(history.test_loss[a:b], log))
+        # a blow-up stays in view (steady limits follow the smoothed line: a noisy step is no reason to redraw)
+        last = [losses[-1]] if n and np.isfinite(losses[-1]) and not self.steady else []
+        low = min(s["smoothed"].low, s["train"].low, s["test"].low, *last)
+        high = max(s["smoothed"].high, s["train"].high, s["test"].high, *last)
+        _set_limits(self.ax, low, high, n, self.log, self.steady, self.ahead)
+        span = self.ax.get_xlim()[1] if self.steady else 0
+        steps = _step_numbers(n)
+        e = self._envelopes
+        few = epochs <= 60                      # beyond that the dots merge into a line anyway
+        for line, marker in ((self.train_line, "o"), (self.test_line, "s")):
+            if line.get_marker() != (marker if few else "None"):
+                line.set_marker(marker if few else "None")
+                self.dirty_x = ALL
+        for line, x, y in ((self.step_line, steps, losses), (self.smooth_line, steps, smoothed),
+                           (self.train_line, epoch_steps, train), (self.test_line, epoch_steps, test)):
+            self.dirty_x = _widen(self.dirty_x, _set_line(line, *e[line](x, y, span)))
         _draw(self.ax, draw)
+
+
+_STEPS = np.arange(1.0, 2.0)
+
+
+def _step_numbers(n: int) -> np.ndarray:
+    """1.0, 2.0, ..., n as a float array (a view of one shared array, grown by doubling)."""
+    global _STEPS
+    if len(_STEPS) < n:
+        _STEPS = np.arange(1.0, max(n, 2 * len(_STEPS)) + 1.0)
+        _STEPS.flags.writeable = False
+    return _STEPS[:n]
 
 
 # --- gradient norms -------------------------------------------------------------------
@@ -360,7 +506,7 @@ class LossView:
 class GradientNormView:
     """Each layer's weight-gradient norm ||dL/dW_i|| over the steps, on a log axis, coloured by depth.
 
-    GradientNormView(ax=None, layers=None, clip=None, smoothing=0.9, raw=True).
+    GradientNormView(ax=None, layers=None, clip=None, smoothing=0.9, raw=True, limits="tight").
     ``update(history)`` reads ``history.grad_norms`` (steps, layers), and with a clip
     ``history.global_norms`` and ``history.clipped`` (steps,). Each layer gets a line of its
     norm smoothed on the log scale (a geometric moving average; ``smoothing=0`` for none) and,
@@ -368,12 +514,18 @@ class GradientNormView:
     of layers rebuilds the lines (an architecture change, not a frame). ``set_clip(max_norm)``
     shows the clipping threshold with the global norm it is compared with and the share of
     clipped steps; ``None`` hides them. Zeros and non-finite norms cannot sit on a log axis:
-    they are left out.
+    they are left out. Long lines are drawn as their min/max envelope (see ``LossView``); the
+    smoothed norms are ``smoothed`` ((steps, layers)). ``limits="steady"``: see ``LossView``.
     """
 
     def __init__(self, ax=None, layers: int | None = None, clip: float | None = None,
-                 smoothing: float = 0.9, raw: bool = True):
+                 smoothing: float = 0.9, raw: bool = True, limits: str = "tight"):
+        if limits not in LIMITS:
+            raise ValueError(f"limits must be one of {LIMITS}; got {limits!r}")
         self.ax = ax = _axes(ax, (5.0, 3.2))
+        self.steady = limits == "steady"
+        self.dirty_x = ALL              # the x range (data) where lines changed since a Blitter drew them
+        self.ahead = 0.0                # steady limits: steps to leave room for when x grows
         ax.set_yscale("log")
         _plain_log_labels(ax)
         _style(ax, "Gradient norm per layer", "step (mini-batch)", "‖∂L/∂W‖")
@@ -395,6 +547,18 @@ class GradientNormView:
         self.set_layers(layers or 1)
         self.set_clip(clip)
 
+    def moving_artists(self) -> list:
+        """The artists an update changes (for ``Blitter``)."""
+        return [*self.raw_lines, *self.lines, self.global_line]
+
+    @property
+    def smoothed(self) -> np.ndarray:
+        """Each layer's smoothed norm, (steps, layers)."""
+        series = self._series["smoothed"]
+        if series.n == 0:
+            return np.empty((0, len(self.lines)))
+        return series.data[:series.n]
+
     def set_layers(self, layers: int) -> None:
         """Make one line per layer (removing the old ones)."""
         for line in self.lines + self.raw_lines:
@@ -406,7 +570,20 @@ class GradientNormView:
                       for color, label in zip(colors, labels)]
         self._smoother = _Smoother(self.smoothing)
         self._global_smoother = _Smoother(self.smoothing)
+        self._series = {name: _Series() for name in ("raw", "log", "smoothed", "global", "global_log",
+                                                     "global_smoothed")}
+        self._envelopes = {line: _Envelope() for line in self.moving_artists()}
+        self._clipped = [0, 0]                 # clipped steps counted, steps looked at
         self._legend()
+
+    def _restart(self) -> None:
+        self._smoother.reset()
+        self._global_smoother.reset()
+        for series in self._series.values():
+            series.reset()
+        for envelope in self._envelopes.values():
+            envelope.size = 0
+        self._clipped = [0, 0]
 
     def _legend(self) -> None:
         if self.legend is not None:
@@ -433,27 +610,40 @@ class GradientNormView:
         norms = history.grad_norms
         if norms.shape[1] != len(self.lines):
             self.set_layers(norms.shape[1])
-        if history is not self._history:
+        s, n = self._series, len(norms)
+        if history is not self._history or s["raw"].n > n:
             self._history = history
-            self._smoother.reset()
-            self._global_smoother.reset()
-        steps = np.arange(1, len(norms) + 1)
-        raw = _finite(norms, positive=True)
-        smoothed = 10 ** self._smoother(np.log10(raw))      # NaN stays NaN, quietly
-        for line, column in zip(self.raw_lines, raw.T):
-            line.set_data(*_envelope(steps, column))
-        for line, column in zip(self.lines, smoothed.T):
-            line.set_data(steps, column)
-        shown = [smoothed.ravel(), raw[-1:].ravel()]
+            self._restart()
+        raw = s["raw"].follow(n, lambda a, b: _finite(norms[a:b], positive=True))
+        logs = s["log"].follow(n, lambda a, b: np.log10(raw[a:b]))          # NaN stays NaN, quietly
+        smoothed = s["smoothed"].follow(n, lambda a, b: 10 ** self._smoother(logs)[a:b])
+        low, high = s["smoothed"].low, s["smoothed"].high
+        if n and not self.steady:               # a blow-up stays in view (see LossView)
+            last = raw[-1][np.isfinite(raw[-1])]
+            low, high = min([low, *last]), max([high, *last])
         if self.clip is not None:
-            global_norms = _finite(history.global_norms, positive=True)[:, None]
-            global_smoothed = 10 ** self._global_smoother(np.log10(global_norms))[:, 0]
-            self.global_line.set_data(steps, global_smoothed)
-            shown += [global_smoothed, global_norms[-1:, 0]]
-            share = float(np.mean(history.clipped)) if len(history.clipped) else 0.0
-            self.clip_text.set_text(f"clipped: {share:.0%} of steps")
-        _set_limits(self.ax, shown, len(norms), log=True,
-                    extra=() if self.clip is None else (self.clip,))
+            global_norms = s["global"].follow(n, lambda a, b: _finite(history.global_norms[a:b], positive=True))
+            global_logs = s["global_log"].follow(n, lambda a, b: np.log10(global_norms[a:b]))
+            global_smoothed = s["global_smoothed"].follow(
+                n, lambda a, b: 10 ** self._global_smoother(global_logs[:, None])[a:b, 0])
+            low, high = min(low, s["global_smoothed"].low, self.clip), max(high, s["global_smoothed"].high, self.clip)
+            if n and np.isfinite(global_norms[-1]) and not self.steady:
+                low, high = min(low, global_norms[-1]), max(high, global_norms[-1])
+            counted, seen = self._clipped
+            self._clipped = [counted + sum(history.clipped[seen:]), len(history.clipped)]
+            share = self._clipped[0] / self._clipped[1] if self._clipped[1] else 0.0
+            text = f"clipped: {share:.0%} of steps"
+            if text != self.clip_text.get_text():
+                self.clip_text.set_text(text)
+                self.dirty_x = ALL          # (the text lies beyond the lines' strip: redraw the Axes)
+        _set_limits(self.ax, low, high, n, log=True, steady=self.steady, ahead=self.ahead)
+        span = self.ax.get_xlim()[1] if self.steady else 0
+        steps, e = _step_numbers(n), self._envelopes
+        shown = [*zip(self.raw_lines, raw.T), *zip(self.lines, smoothed.T)]
+        if self.clip is not None:
+            shown.append((self.global_line, global_smoothed))
+        for line, values in shown:
+            self.dirty_x = _widen(self.dirty_x, _set_line(line, *e[line](steps, values, span)))
         _draw(self.ax, draw)
 
 
@@ -478,6 +668,7 @@ class BoundaryView:
         if not (isinstance(resolution, int) and 2 <= resolution <= 1000):
             raise ValueError(f"resolution must be a whole number from 2 to 1000; got {resolution!r}")
         self.ax = _axes(ax, (4.2, 4.0))
+        self.dirty_x = ALL              # for Blitter: an update changes the whole picture
         self.resolution = resolution
         self.dataset = None
         self.image = None          # AxesImage (2-D inputs)
@@ -578,6 +769,10 @@ class BoundaryView:
                        loc="upper right" if self.curve is None else "upper left", **LEGEND_FRAME)
 
     # -- updating (per frame) --
+    def moving_artists(self) -> list:
+        """The artists an update changes (for ``Blitter``): the image, or the curve."""
+        return [artist for artist in (self.image, self.curve) if artist is not None]
+
     def evaluate(self, net: Network) -> np.ndarray:
         """The network's output on the grid, (points, outputs) in float32: the numbers ``update`` draws.
 
@@ -604,6 +799,7 @@ class BoundaryView:
         else:
             n = self.resolution
             self.image.set_data(_finite(output[:, 0]).reshape(n, n))
+        self.dirty_x = ALL
         _draw(self.ax, draw)
 
     def _blend(self, probabilities: np.ndarray) -> np.ndarray:
@@ -694,6 +890,298 @@ class ActivationView:
         self.histogram.set_visible(shown)
         self.text.set_visible(shown)
         _draw(self.ax, draw)
+
+
+# --- live drawing: only what moves ------------------------------------------------------
+
+class Blitter:
+    """Redraws a figure by drawing only what moves over a saved picture of the rest (blitting).
+
+    Blitter(fig, views). Each view names the artists its updates change (``moving_artists()``:
+    lines, an image). Those, and whatever else lies above them inside the same Axes (spines,
+    points), are marked animated: a full draw leaves them out of the picture it saves of each
+    Axes (the background), then draws them on top. Legends with an opaque frame above them stay
+    in the background and are pasted back over them ("covers"), so no legend text is rendered
+    per frame (a blitted picture may differ from a full draw on the one-pixel edge of a legend
+    frame; tests/test_live_view.py holds it to that).
+    A view may also say from which x (data) its lines changed since the last draw
+    (``view.dirty_x``, a (start, end) range; see ``_set_line``): then only that strip of the
+    Axes is restored and redrawn, so a frame of a long run costs its newest steps.
+
+    ``draw()`` shows the views' current data that way: a few ms, where a full draw spends tens
+    of ms laying out and rendering text. It makes a full draw instead when anything else
+    changed since the last one (an axis limit, a label, a legend, the figure's size: Matplotlib
+    marks the figure stale), and calls ``draw_idle()`` on a canvas that cannot blit (one not
+    based on Agg). Either way the picture is the one a full draw makes (a cover hides what
+    passes under it, as an opaque legend does), and any full draw (``savefig``, someone's
+    ``draw_idle``) still shows the moving artists. Returns what it did: "blit", "full", "idle"
+    (also counted in ``counts``), or "same" when nothing had changed.
+    ``draw()`` renders into the canvas at once; a ``widgets._base.LiveCanvas`` calls it when its
+    front end asks for a picture (``canvas.render_frame = blitter.draw``).
+    """
+
+    PAD = 3          # pixels around each Axes restored and redrawn (antialiased edges, spines)
+
+    def __init__(self, fig: Figure, views):
+        self.fig = fig
+        self.views = list(views)
+        self.counts = {"blit": 0, "full": 0, "idle": 0, "same": 0}
+        self._saved = None                # {Axes: _Saved} from the last full draw
+        self._size = self._renderer = None     # of the canvas at the last full draw
+        self._animated = {}               # {Axes: [(artist, moving?)], in drawing order}
+        fig.canvas.mpl_connect("draw_event", self._on_draw)
+
+    @staticmethod
+    def _is_cover(artist) -> bool:
+        """A legend with an opaque frame: inside its frame it hides all beneath it, so its saved
+        pixels can be pasted back over the moving artists (drawing it costs more than the lines)."""
+        if not isinstance(artist, Legend) or not artist.get_frame_on():
+            return False
+        frame = artist.get_frame()
+        return frame.get_alpha() in (None, 1.0) and matplotlib.colors.to_rgba(frame.get_facecolor())[3] == 1.0
+
+    def _choose(self) -> dict:
+        """{Axes: [(artist, moving)]}: each view's moving artists, and every artist above the
+        lowest of them inside its Axes but the covers (not the title, not the axis with its
+        ticks and labels, which lie outside), in Matplotlib's drawing order."""
+        chosen = {}
+        for view in self.views:
+            moving = view.moving_artists()
+            if moving:
+                chosen.setdefault(view.ax, []).extend(moving)
+        found = {}
+        for ax, moving in chosen.items():
+            lowest = min(a.get_zorder() for a in moving)
+            outside = {ax.patch, ax.title, ax._left_title, ax._right_title, *ax._axis_map.values()}
+            found[ax] = [(a, a in moving) for a in sorted(
+                (a for a in ax.get_children() if a not in outside and (
+                    a in moving or (a.get_zorder() >= lowest and not self._is_cover(a)))),
+                key=lambda a: a.get_zorder())]      # a stable sort: Matplotlib's own order
+        return found
+
+    def _mark(self) -> list:
+        """Mark the artists to redraw animated; returns those that were not yet (a full draw is due)."""
+        self._animated = self._choose()
+        fresh = [a for steps in self._animated.values() for a, _ in steps if not a.get_animated()]
+        for artist in fresh:
+            artist.set_animated(True)
+        return fresh
+
+    def _on_draw(self, event) -> None:
+        """After a full draw: save each Axes' background and covers, then draw the
+        animated artists on it as a blit would."""
+        canvas = self.fig.canvas
+        if event.canvas is not canvas or canvas.is_saving() or not self._can_blit(canvas):
+            return
+        fresh = self._mark()              # artists new since the last draw: this draw drew them as usual
+        self._saved = None
+        if fresh:
+            with self._quietly():
+                for steps in self._animated.values():
+                    for artist, _ in steps:
+                        if artist not in fresh:
+                            artist.draw(event.renderer)
+        else:
+            self._saved = {ax: _Saved(ax, steps, canvas, event.renderer, self.PAD, self._is_cover)
+                           for ax, steps in self._animated.items()}
+            with self._quietly():
+                for saved in self._saved.values():
+                    saved.paint(canvas, event.renderer, saved.box)
+        self._size, self._renderer = canvas.get_width_height(physical=True), event.renderer
+        for view in self.views:
+            view.dirty_x = NOTHING
+
+    @staticmethod
+    def _can_blit(canvas) -> bool:
+        """An Agg canvas (Agg, ipympl, the Qt/Tk Agg ones): its renderer's pixels are an array."""
+        return isinstance(canvas, FigureCanvasAgg)
+
+    @contextmanager
+    def _quietly(self):
+        """Drawing a legend moves its parts, which marks the figure stale (and, under pyplot in
+        interactive mode, asks for a redraw): what the animated artists' drawing changes is drawn."""
+        fig = self.fig
+        callback, fig.stale_callback = fig.stale_callback, None
+        try:
+            yield
+        finally:
+            fig.stale_callback = callback
+            fig.stale = False
+
+    def draw(self) -> str:
+        """Show the views' current data: blit when only the moving artists changed, else a full draw."""
+        canvas = self.fig.canvas
+        if not self._can_blit(canvas):
+            canvas.draw_idle()
+            self.counts["idle"] += 1
+            return "idle"
+        fresh = self._mark()
+        if (fresh or self._saved is None or self.fig.stale or canvas.get_renderer() is not self._renderer
+                or self._size != canvas.get_width_height(physical=True)
+                or set(self._saved) != set(self._animated)
+                or any(s.steps != self._animated[ax] for ax, s in self._saved.items())):
+            canvas.draw()
+            self.counts["full"] += 1
+            return "full"
+        renderer, drawn = canvas.get_renderer(), []
+        with self._quietly():
+            for ax, saved in self._saved.items():
+                dirty = NOTHING
+                for view in self.views:
+                    if view.ax is ax:
+                        dirty = _widen(dirty, getattr(view, "dirty_x", ALL))
+                strip = saved.strip(*dirty)
+                if strip is not None:
+                    saved.paint(canvas, renderer, strip)
+                    drawn.append(strip)
+        for view in self.views:
+            view.dirty_x = NOTHING
+        for strip in drawn:
+            canvas.blit(strip)
+        kind = "blit" if drawn else "same"
+        self.counts[kind] += 1
+        return kind
+
+    def release(self) -> None:
+        """Stop blitting: the artists are drawn as usual again (e.g. before a figure is reused)."""
+        for steps in self._animated.values():
+            for artist, _ in steps:
+                artist.set_animated(False)
+        self._animated, self._saved = {}, None
+
+
+class _Saved:
+    """What a Blitter keeps of one Axes after a full draw: its background and its covers (as
+    pixel arrays), and how to paint a strip of it."""
+
+    def __init__(self, ax, steps, canvas, renderer, pad, is_cover):
+        self.ax, self.steps = ax, steps
+        box = ax.bbox          # whole pixels, so every pixel drawn on is restored
+        self.box = Bbox.intersection(Bbox.from_extents(
+            math.floor(box.x0) - pad, math.floor(box.y0) - pad,
+            math.ceil(box.x1) + pad, math.ceil(box.y1) + pad), canvas.figure.bbox)
+        self.height = int(renderer.height)
+        pixels = np.asarray(renderer.buffer_rgba())
+        self.background = pixels[self._rows(self.box)].copy() if self.box is not None else None
+        lowest = min((a.get_zorder() for a, _ in steps), default=math.inf)
+        self.covers = []              # [(where, pixels)]
+        for artist in ax.get_children():
+            if is_cover(artist) and artist.get_visible() and artist.get_zorder() >= lowest:
+                # the whole pixels inside the frame (its antialiased edge blends with what is beneath)
+                frame = artist.get_frame().get_window_extent(renderer)
+                cover = Bbox.from_extents(math.ceil(frame.x0), math.ceil(frame.y0),
+                                          math.floor(frame.x1), math.floor(frame.y1))
+                cover = Bbox.intersection(cover, canvas.figure.bbox) if cover.width > 0 and cover.height > 0 else None
+                if cover is not None and self.box is not None and Bbox.intersection(cover, self.box) is not None:
+                    where = self._rows(cover)
+                    self.covers.append((where, pixels[where].copy()))
+        self.margin = 2 + max((_reach(a, renderer) for a, moving in steps if moving), default=0)
+
+    def _rows(self, box) -> tuple:
+        """The (rows, columns) of the pixel buffer (top row first) inside ``box`` (whole pixels)."""
+        x0, y0, x1, y1 = (int(round(v)) for v in box.extents)
+        return slice(self.height - y1, self.height - y0), slice(x0, x1)
+
+    def strip(self, start: float, end: float):
+        """The part of the Axes to redraw for lines changed between x = ``start`` and ``end``
+        (data; -inf: anywhere): None for nothing."""
+        if self.box is None or start > end:
+            return None
+        left, right = (self.ax.transData.transform([(v, 0.0) for v in (start, end)])[:, 0]
+                       if math.isfinite(start) and math.isfinite(end) else (math.nan, math.nan))
+        if not (math.isfinite(left) and math.isfinite(right)):
+            return self.box
+        x0, x1 = int(self.box.x0), int(self.box.x1)
+        left = min(max(math.floor(left - self.margin), x0), x1)
+        right = min(max(math.ceil(right + self.margin), left), x1)
+        return Bbox.from_extents(left, self.box.y0, right, self.box.y1) if right > left else None
+
+    def paint(self, canvas, renderer, strip) -> None:
+        """Restore the background inside ``strip``, draw the animated artists clipped to it, then
+        paste the covers back."""
+        pixels = np.asarray(renderer.buffer_rgba())
+        left, right = int(strip.x0) - int(self.box.x0), int(strip.x1) - int(self.box.x0)
+        pixels[self._rows(strip)] = self.background[:, left:right]
+        whole = strip.extents.tolist() == self.box.extents.tolist()
+        for artist, moving in self.steps:
+            if whole:
+                artist.draw(renderer)
+            else:
+                _draw_within(artist, renderer, strip, self.margin)
+        for where, cover in self.covers:
+            pixels[where] = cover
+
+
+LEAD, LEAD_POINTS = 40, 100   # pixels, and points, of a line drawn beyond a strip (see _draw_within)
+
+
+def _draw_within(artist, renderer, strip, reach: float) -> None:
+    """Draw ``artist`` clipped to ``strip``; a long solid line only through its points near the
+    strip (those within ``reach`` pixels of it, and a lead of LEAD pixels or LEAD_POINTS points
+    on each side: Matplotlib simplifies a dense path as it walks along it, and after the lead
+    the walk has settled into what it does on the whole line), as stroking the whole of it
+    would cost as much as drawing the whole plot."""
+    clip_on, clip_box = artist.get_clip_on(), artist.get_clip_box()
+    artist.set_clip_on(True)
+    artist.set_clip_box(strip if clip_box is None else Bbox.intersection(clip_box, strip) or strip)
+    whole = None
+    try:
+        if isinstance(artist, Line2D) and artist.get_linestyle() in ("-", "solid"):
+            x, y = artist.get_xdata(orig=True), artist.get_ydata(orig=True)
+            if isinstance(x, np.ndarray) and x.dtype.kind == "f" and len(x) > 16:
+                px = artist.get_transform().transform(np.column_stack([x, np.ones_like(x)]))[:, 0]
+                if np.all(px[1:] >= px[:-1]):                 # x increasing (steps): find the part
+                    start = int(np.searchsorted(px, strip.x0 - reach))
+                    start = max(min(int(np.searchsorted(px, strip.x0 - reach - LEAD)), start - LEAD_POINTS) - 1, 0)
+                    stop = int(np.searchsorted(px, strip.x1 + reach, side="right"))
+                    stop = max(int(np.searchsorted(px, strip.x1 + reach + LEAD, side="right")), stop + LEAD_POINTS) + 1
+                    whole = (x, y)
+                    artist.set_data(x[start:stop], y[start:stop])
+        artist.draw(renderer)
+    finally:
+        if whole is not None:
+            artist.set_data(*whole)
+        artist.set_clip_box(clip_box)
+        artist.set_clip_on(clip_on)
+
+
+def _pixel_box(box) -> Bbox:
+    """``box`` grown to whole pixels, one more on the right and top (antialiased edges)."""
+    return Bbox.from_extents(math.floor(box.x0), math.floor(box.y0), math.ceil(box.x1) + 1, math.ceil(box.y1) + 1)
+
+
+def _reach(artist, renderer) -> float:
+    """How far (pixels) an artist's ink reaches beyond its data points: half its line width, its markers."""
+    if not isinstance(artist, Line2D):
+        return 0.0
+    points = max(artist.get_linewidth() / 2,
+                 artist.get_markersize() / 2 + artist.get_markeredgewidth() if artist.get_marker() not in (None, "None", "", " ") else 0)
+    return renderer.points_to_pixels(points) + 1
+
+
+def _set_line(line, x, y) -> tuple:
+    """``line.set_data(x, y)``, returning the x range (data) over which the line's picture may
+    have changed: from the point before the first one that differs to the last point, old or
+    new; (inf, -inf) when nothing changed, and -inf as its start when anything may have."""
+    old_x, old_y = line.get_xdata(orig=True), line.get_ydata(orig=True)
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    m = min(len(old_x), len(x))
+    if m and isinstance(old_x, np.ndarray) and isinstance(old_y, np.ndarray) and old_x.dtype.kind == "f":
+        same = ((old_x[:m] == x[:m]) | (np.isnan(old_x[:m]) & np.isnan(x[:m]))) & \
+               ((old_y[:m] == y[:m]) | (np.isnan(old_y[:m]) & np.isnan(y[:m])))
+        first = int(np.argmin(same)) if not same.all() else m
+    else:
+        first = 0
+    if first == m and len(old_x) == len(x):
+        return math.inf, -math.inf
+    end = max(float(old_x[-1]) if len(old_x) else -math.inf, float(x[-1]) if len(x) else -math.inf)
+    line.set_data(x, y)
+    return (float(x[first - 1]) if first > 0 else -math.inf), end
+
+
+def _widen(dirty: tuple, more: tuple) -> tuple:
+    """The union of two x ranges (start, end)."""
+    return min(dirty[0], more[0]), max(dirty[1], more[1])
 
 
 # --- the whole run ------------------------------------------------------------------------

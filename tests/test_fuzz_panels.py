@@ -365,8 +365,10 @@ def check_playground(panel, where, i):
     assert_line_shows(views.loss.test_line, history.test_loss, where + "\n(test loss per epoch)", positive=log)
     norms = history.grad_norms
     assert len(views.gradients.lines) == trainer.net.n_layers == norms.shape[1], where
-    for line, raw, column in zip(views.gradients.lines, views.gradients.raw_lines, norms.T):
-        assert len(line.get_ydata()) == len(column), where
+    assert views.gradients.smoothed.shape == norms.shape, where
+    for line, raw, column, smoothed in zip(views.gradients.lines, views.gradients.raw_lines, norms.T,
+                                           views.gradients.smoothed.T):
+        assert_line_shows(line, smoothed, where + "\n(smoothed gradient norms)", positive=True)
         assert_line_shows(raw, column, where + "\n(gradient norms)", positive=True)
     assert views.gradients.clip == trainer.clip, where
     assert views.boundary.dataset is data, where

@@ -25,6 +25,7 @@ widget), ``panel.buttons``, ``panel.views`` (loss, gradients, boundary), ``panel
 """
 from __future__ import annotations
 
+import collections
 import math
 import time
 from typing import NamedTuple
@@ -43,17 +44,22 @@ from . import _base
 # What the Step button runs, by the name shown in its menu: ("steps" | "epochs", how many).
 STEP_SIZES = {"1 step": ("steps", 1), "10 steps": ("steps", 10), "100 steps": ("steps", 100),
               "1 epoch": ("epochs", 1), "10 epochs": ("epochs", 10)}
-# A Play frame trains for FRAME_BUDGET seconds, or, when that was longer, as long as the kernel
-# spent on everything else since the last frame's training (updating the views, drawing the
-# canvases for the browser), up to MAX_FRAME_BUDGET: training keeps about half the kernel's time
-# however slow the drawing is on a given machine.
-FRAME_BUDGET = 0.025
+# A Play frame trains, then updates the views' data; each canvas then asks for its picture, which
+# the kernel renders when the browser's request comes (blitting: only what moved, see
+# plots.Blitter and _base.LiveCanvas). Training gets FRAME_BUDGET seconds a frame, or more when
+# the rest (updating, rendering and sending pictures, handling clicks) took longer, so that it
+# keeps TRAINING_SHARE of the kernel's time: about 20 frames per second while the rest takes
+# under ~12 ms a frame, and fewer, but still most of the time for training, on a slow machine.
+FRAME_BUDGET = 0.035
+TRAINING_SHARE = 0.75
 MAX_FRAME_BUDGET = 0.25
 MAX_STEPS_PER_FRAME = 5000
 BOUNDARY_RESOLUTION = 80      # grid points per side of the boundary image (bilinear in between)
-# While playing, the boundary (a forward pass over the whole grid: the costly view for a big
-# network) is redrawn once this many times its own cost has passed, so it takes <= 1/3 of the time.
-BOUNDARY_PACE = 3.0
+# While playing, the boundary (a forward pass over its grid and a new image: the costliest view)
+# is shown again once this many times its own cost has passed, so it takes <= 1/6 of the time.
+BOUNDARY_PACE = 6.0
+INFO_SECONDS = 0.25           # while playing, the training info (last gradient norm) changes at most this often
+AHEAD_SECONDS = 5.0           # while playing, a step axis that grows makes room for this many seconds of steps
 NOTICE_SECONDS = 4.0          # how long "network reset" / "applied live" stays in the status while playing
 
 # slider ranges; the constructor accepts exactly what the controls can show
@@ -172,6 +178,9 @@ class Playground(_base.Panel):
         self._notice = ("", 0.0, 0)        # (text, time.monotonic() it may go, trainer.steps when given)
         self._seconds_per_step = 1e-3      # measured while playing; sets the steps per frame
         self._trained_until = None         # time.perf_counter() when the last Play frame's training ended
+        self._others = collections.deque(maxlen=9)    # time between one frame's training and the next's
+        self._time_spent = [0.0, 0.0]      # recent seconds of training, and of all else, while playing
+        self._last_training = 0.0          # seconds the last Play frame trained
         self._boundary_due = 0.0           # time.perf_counter() from which a Play frame redraws the boundary
         self._steps_per_second = math.nan
 
@@ -197,12 +206,21 @@ class Playground(_base.Panel):
 
         data = self._make_data()
         self.views = Views(
-            loss=plots.LossView(self.figures["loss"].add_subplot(), log=self.controls["log_loss"].value),
-            gradients=plots.GradientNormView(self.figures["gradients"].add_subplot(), layers=1),
+            loss=plots.LossView(self.figures["loss"].add_subplot(), log=self.controls["log_loss"].value,
+                                limits="steady"),
+            gradients=plots.GradientNormView(self.figures["gradients"].add_subplot(), layers=1,
+                                             limits="steady"),
             boundary=plots.BoundaryView(self.figures["boundary"].add_subplot(), data,
                                         resolution=BOUNDARY_RESOLUTION))
         self._tidy_axes()
         self._lay_out_once()
+        # each canvas renders its picture when the browser asks for one: only what moved, if it can
+        self.blitters = {name: plots.Blitter(self.figures[name], [getattr(self.views, name)])
+                         for name in self.figures}
+        for name, blitter in self.blitters.items():
+            self.figures[name].canvas.render_frame = blitter.draw
+        self._note = None                  # what the loss note shows (text and placement)
+        self._info_due = 0.0               # time.monotonic() from which a Play frame updates the training info
         self._wire()
         self._reset(data=data)
         self._quiet = False
@@ -375,7 +393,7 @@ class Playground(_base.Panel):
             self._show()
             return False
         # a fresh loop per Play: a paused loop's task may still be asleep, and must not wake up playing
-        loop = _base.PlayLoop(self._frame, on_error=self.report, frame_interval=1 / 30)
+        loop = _base.PlayLoop(self._frame, on_error=self.report, frame_interval=0.0, pause=0.002)
         loop.on_stop = lambda: self._on_stop(loop)
         if not loop.play():
             self.status.show("Play needs a running event loop (a Jupyter kernel); use Step here.", "warning")
@@ -409,18 +427,20 @@ class Playground(_base.Panel):
 
     # --- frames ---------------------------------------------------------------------------
     def _frame(self) -> bool:
-        """One Play frame: about FRAME_BUDGET seconds of training, then the views. False stops."""
+        """One Play frame: training (FRAME_BUDGET seconds, or TRAINING_SHARE of the time), then
+        the views. False stops."""
         trainer = self.trainer
         if trainer.diverged:
             return False
         started = time.perf_counter()
-        elsewhere = started - self._trained_until if self._trained_until is not None else 0.0
-        budget = min(max(FRAME_BUDGET, elsewhere), MAX_FRAME_BUDGET)
+        budget = self._training_budget(started)
         steps = int(min(MAX_STEPS_PER_FRAME, max(1, budget / self._seconds_per_step)))
         before = trainer.steps
         trainer.step(steps)
         self._trained_until = time.perf_counter()
         taken, seconds = trainer.steps - before, self._trained_until - started
+        self._time_spent[0] += seconds
+        self._last_training = seconds
         if taken:
             per_step = seconds / taken
             self._seconds_per_step = 0.5 * self._seconds_per_step + 0.5 * per_step
@@ -428,10 +448,32 @@ class Playground(_base.Panel):
         self._show(playing=True)
         return trainer.diverged is None
 
+    def _training_budget(self, now: float) -> float:
+        """Seconds of training for this frame: FRAME_BUDGET, or TRAINING_SHARE of the time when
+        the rest of a frame (updating the views, rendering and sending pictures, clicks) is
+        slower than that leaves room for; plus, for a while, time to catch up after an
+        occasional long interruption (a full redraw of a plot), so that over the last seconds
+        training gets its share while the frames keep coming."""
+        ratio = TRAINING_SHARE / (1.0 - TRAINING_SHARE)
+        if self._trained_until is None:            # the first frame of a Play
+            self._others.clear()
+            self._time_spent = [0.0, 0.0]
+            return FRAME_BUDGET
+        other = now - self._trained_until          # all the kernel did since the last frame's training
+        self._others.append(other)
+        decay = 0.5 ** ((self._last_training + other) / 2.0)   # the accounts look back ~2 s
+        trained, elsewhere = self._time_spent
+        self._time_spent = [trained * decay, (elsewhere + other) * decay]
+        typical = sorted(self._others)[len(self._others) // 3]     # a full redraw now and then is not typical
+        budget = max(FRAME_BUDGET, ratio * typical)
+        behind = ratio * self._time_spent[1] - self._time_spent[0]
+        return min(budget + min(max(behind, 0.0), budget), MAX_FRAME_BUDGET)
+
     def _on_stop(self, loop: _base.PlayLoop) -> None:
         if loop is self._loop:
             self._set_play_button(False)
             self._steps_per_second = math.nan
+            self._trained_until = None
             self._show()
 
     def _set_play_button(self, playing: bool) -> None:
@@ -550,7 +592,8 @@ class Playground(_base.Panel):
         self._notice = (text, time.monotonic() + NOTICE_SECONDS, self.trainer.steps)
 
     def _show(self, playing: bool = False) -> None:
-        """Update the views in place (draw_idle), the status line, the info labels and the code.
+        """Update the views' data in place, ask each canvas for a new picture (rendered when the
+        browser asks: see LiveCanvas), and update the status line, the info labels and the code.
 
         ``playing``: a Play frame, which may leave the boundary for a later frame (BOUNDARY_PACE).
         """
@@ -560,27 +603,40 @@ class Playground(_base.Panel):
             views.gradients.set_clip(trainer.clip)
         now = time.perf_counter()
         if not playing or now >= self._boundary_due:
-            views.boundary.update(trainer.net)
-            self._boundary_due = now + BOUNDARY_PACE * (time.perf_counter() - now)
-        views.loss.update(trainer.history, draw=False)
-        views.gradients.update(trainer.history, draw=False)
+            views.boundary.update(trainer.net, draw=False)
+            canvas = self.figures["boundary"].canvas
+            canvas.draw_idle()
+            # its cost: this forward pass, and rendering and sending the last picture
+            cost = time.perf_counter() - now + getattr(getattr(canvas, "stats", None), "last_seconds", 0.0)
+            self._boundary_due = now + BOUNDARY_PACE * cost
+        for view in (views.loss, views.gradients):
+            # while playing, a step axis that grows leaves room for the next AHEAD_SECONDS of steps
+            # (each change redraws the plot whole); when it stops, the axis fits the steps again
+            view.ahead = AHEAD_SECONDS * self._steps_per_second if playing and self._steps_per_second > 0 else 0.0
+            if not playing and view.ax.get_xlim()[1] > max(1.25 * trainer.steps, trainer.steps_per_epoch):
+                view.ax.set_xlim(0, max(1.02 * trainer.steps, 1.0))
+            view.update(trainer.history, draw=False)
         if not trainer.steps:                 # empty axes: a step axis of one epoch, not -0.05..0.05,
             for view in (views.loss, views.gradients):
-                view.ax.set_xlim(0, trainer.steps_per_epoch)
+                if view.ax.get_xlim() != (0, trainer.steps_per_epoch):
+                    view.ax.set_xlim(0, trainer.steps_per_epoch)
             start = trainer.evaluate("train")[0]     # and a loss axis around the loss to come
             if math.isfinite(start) and start > 0:
-                views.loss.ax.set_ylim(*((start / 4, start * 4) if views.loss.log else (0, 1.5 * start)))
-        note = self.loss_note
+                limits = (start / 4, start * 4) if views.loss.log else (0, 1.5 * start)
+                if views.loss.ax.get_ylim() != limits:
+                    views.loss.ax.set_ylim(*limits)
         if trainer.diverged:        # bottom right: the loss is high there only after it blew up
-            note.set(text=f"diverged at step {trainer.steps}: see the status line", position=(0.98, 0.04),
-                     ha="right", va="bottom", color=plots.PALETTE["clip"], visible=True)
+            self._set_note(text=f"diverged at step {trainer.steps}: see the status line", position=(0.98, 0.04),
+                           ha="right", va="bottom", color=plots.PALETTE["clip"], visible=True)
         else:
-            note.set(text="press Play or Step to train", position=(0.5, 0.42), ha="center",
-                     va="center", color=plots.PALETTE["ink"], visible=not trainer.steps)
+            self._set_note(text="press Play or Step to train", position=(0.5, 0.42), ha="center",
+                           va="center", color=plots.PALETTE["ink"], visible=not trainer.steps)
         self._relayout_if_labels_changed()
         views.loss.ax.figure.canvas.draw_idle()
         views.gradients.ax.figure.canvas.draw_idle()
-        self._show_training_info()
+        if not playing or time.monotonic() >= self._info_due:     # a message to the browser: a few a second
+            self._info_due = time.monotonic() + INFO_SECONDS
+            self._show_training_info()
         if trainer.diverged:
             self.status.show(f"{trainer.diverged} Press Reset to start again.", "warning")
         else:
@@ -595,6 +651,12 @@ class Playground(_base.Panel):
             self.status.show(text)
         if self.code.layout.display != "none":
             self._refresh_code()
+
+    def _set_note(self, **properties) -> None:
+        """Show the loss note so; a change only when it changes (a change redraws the whole figure)."""
+        if properties != self._note:
+            self._note = properties
+            self.loss_note.set(**properties)
 
     def _relayout_if_labels_changed(self) -> None:
         """Lay a frozen figure out again when its tick labels may have changed width (a new
@@ -657,10 +719,12 @@ def _step_label(value, _position) -> str:
 
 
 def _label_key(ax) -> tuple:
-    """What decides the width of an axes' y tick labels: the decades (log) or magnitude (linear) shown."""
+    """What decides the width of an axes' y tick labels: the longest decade label (log: 0.001 is
+    wider than 0.1) or the magnitude (linear) shown."""
     low, high = ax.get_ylim()
     if ax.get_yscale() == "log":
-        return ("log", math.floor(math.log10(max(low, 1e-300))), math.floor(math.log10(max(high, 1e-300))))
+        decades = range(math.floor(math.log10(max(low, 1e-300))), math.ceil(math.log10(max(high, 1e-300))) + 1)
+        return ("log", max((len(f"{10.0 ** d:g}") for d in decades), default=0))
     span = abs(high - low) or 1.0
     return ("linear", math.floor(math.log10(span)), low < 0,
             math.floor(math.log10(max(abs(low), abs(high), 1e-300))))
