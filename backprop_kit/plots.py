@@ -322,7 +322,7 @@ def _set_limits(ax, low: float, high: float, steps: int, log: bool, steady: bool
     x_low, x_high = ax.get_xlim()
     if not steady:
         ax.set_xlim(0, steps * 1.02 if steps else 1)    # an empty history: a plain 0..1, not -0.05..0.05
-    elif x_low != 0 or steps > x_high or (steps and steps < x_high / 8):
+    elif x_low != 0 or steps > x_high or (steps and steps + ahead < x_high / 8):
         ax.set_xlim(0, max(STEADY_GROWTH * steps, steps + ahead, 1.0))
     if not (math.isfinite(low) and math.isfinite(high) and low <= high):
         return

@@ -59,7 +59,7 @@ BOUNDARY_RESOLUTION = 80      # grid points per side of the boundary image (bili
 # is shown again once this many times its own cost has passed, so it takes <= 1/6 of the time.
 BOUNDARY_PACE = 6.0
 INFO_SECONDS = 0.25           # while playing, the training info (last gradient norm) changes at most this often
-AHEAD_SECONDS = 5.0           # while playing, a step axis that grows makes room for this many seconds of steps
+AHEAD_SECONDS = 1.0           # while playing, a step axis that grows makes room for this many seconds of steps
 NOTICE_SECONDS = 4.0          # how long "network reset" / "applied live" stays in the status while playing
 
 # slider ranges; the constructor accepts exactly what the controls can show
