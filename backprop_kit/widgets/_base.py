@@ -313,6 +313,32 @@ def live_figure(width: float, height: float, css_class: str | None = None, dpi: 
     return figure, canvas
 
 
+def redraw_soon(canvas) -> None:
+    """Ask for the picture again shortly after playing stops.
+
+    The front end asks for a new image only once the last one has arrived, so the draw_idle of a
+    frame drawn while an image is on its way is dropped, and the plot would stay one frame behind.
+    (Calling canvas.draw() instead can reach the front end before it is ready, and break the image.)
+    """
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    for delay in (0.3, 1.0):
+        loop.call_later(delay, canvas.draw_idle)
+
+
+def full_frames(canvas) -> None:
+    """Make an ipympl ``canvas`` send every frame whole, never as a diff against the last one.
+
+    For figures redrawn per click whose pictures change mostly whole (the stage board): a
+    whole frame is always right, whatever the front end did with the frames before it; it costs
+    more bytes. (A LiveCanvas's own diff pictures are safe too: see its docstring.)
+    """
+    canvas._force_full = True
+    canvas.observe(lambda change: setattr(canvas, "_force_full", True), names="_force_full")
+
+
 # --- controls -------------------------------------------------------------------
 
 DESCRIPTION_WIDTH = "110px"
@@ -447,6 +473,30 @@ class Panel(widgets.VBox):
                 pin_to_kernel_thread(self)
 
         cls.__init__ = __init__
+
+    # --- Play / Pause, for panels with a ``play_button`` and a PlayLoop in ``self.loop`` -----
+    PLAY_NEEDS_A_LOOP = "Play needs a running Jupyter kernel (an asyncio event loop); use Step here."
+
+    def _show_playing(self, playing: bool) -> None:
+        """The Play button says Pause while playing, Play when not."""
+        self.play_button.description, self.play_button.icon = ("Pause", "pause") if playing else ("Play", "play")
+
+    def _start_playing(self) -> bool:
+        """Start ``self.loop``; without an event loop to play on, the status says so."""
+        if self.loop.play():
+            self._show_playing(True)
+            return True
+        self.status.show(self.PLAY_NEEDS_A_LOOP, "warning")
+        return False
+
+    def _pause(self) -> None:
+        self.loop.pause()
+        self._show_playing(False)
+
+    def _loop_ended(self) -> None:
+        """The PlayLoop's ``on_stop``: the button back to Play, and the last picture for sure."""
+        self._show_playing(False)
+        redraw_soon(self.canvas)
 
     def guard(self, handler: Callable) -> Callable:
         """Wrap a callback: an exception goes to the status line and ``errors``, not into the void."""

@@ -20,8 +20,7 @@ import backprop_kit as bk
 from backprop_kit import _checks, activations, datasets, plots
 from backprop_kit.network import INITS
 
-from ._base import Panel, button, live_figure, styled
-from .stage_stepper import full_frames
+from ._base import Panel, button, full_frames, live_figure, styled
 
 MAX_LAYERS = 8
 MAX_NEURONS = 64

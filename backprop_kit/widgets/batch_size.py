@@ -24,7 +24,7 @@ from .. import _checks, activations, datasets, plots
 from ..network import Network
 from ..training import Trainer
 from . import _base
-from .learning_rate import FRAME_BUDGET, redraw_soon, check_batch_size, check_hidden, run_colours
+from .learning_rate import FRAME_BUDGET, check_batch_size, check_hidden, run_colours
 
 DEFAULT_SIZES = (1, 8, 32, "full")
 MAX_SIZES = 8
@@ -336,35 +336,22 @@ class BatchSizeExplorer(_base.Panel):
 
     def _toggle_play(self) -> None:
         if self.loop.playing:
-            self.loop.pause()
-            self._stopped()
+            self._pause()
             return
         self._goal = float(self.epochs)
         if not self._alive(self._goal):
             self.reset()
-        if self.loop.play():
-            self.play_button.description, self.play_button.icon = "Pause", "pause"
-        else:
-            self.status.show("Play needs a running Jupyter kernel (an asyncio event loop); "
-                             "use Step here.", "warning")
-
-    def _stopped(self) -> None:
-        self.play_button.description, self.play_button.icon = "Play", "play"
-
-    def _loop_ended(self) -> None:
-        self._stopped()
-        redraw_soon(self.canvas)
+        self._start_playing()
 
     def _catch_up(self) -> None:
         if not self.loop.playing:
             self._goal = max(run.epochs_done for run in self.runs)
             if self._alive(self._goal) and self.loop.play():
-                self.play_button.description, self.play_button.icon = "Pause", "pause"
+                self._show_playing(True)
 
     def reset(self) -> None:
         """Pause, and every run back to the initial weights (what Reset does)."""
-        self.loop.pause()
-        self._stopped()
+        self._pause()
         self.reset_runs()
 
     # --- controls ------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from ..network import INITS, Network
 from ..stages import forward, gradient
 from ..training import Trainer
 from . import _base
-from .learning_rate import FRAME_BUDGET, redraw_soon, check_batch_size
+from .learning_rate import FRAME_BUDGET, check_batch_size
 
 CLIP_CHOICES = (("off", None), ("0.1", 0.1), ("0.5", 0.5), ("1", 1.0), ("5", 5.0), ("10", 10.0))
 MAX_DEPTH = 20
@@ -294,28 +294,15 @@ class GradientFlowExplorer(_base.Panel):
 
     def _toggle_play(self) -> None:
         if self.loop.playing:
-            self.loop.pause()
-            self._stopped()
+            self._pause()
             return
         if self.trainer.diverged:
             self.reset()
-        if self.loop.play():
-            self.play_button.description, self.play_button.icon = "Pause", "pause"
-        else:
-            self.status.show("Play needs a running Jupyter kernel (an asyncio event loop); "
-                             "use Step here.", "warning")
-
-    def _stopped(self) -> None:
-        self.play_button.description, self.play_button.icon = "Play", "play"
-
-    def _loop_ended(self) -> None:
-        self._stopped()
-        redraw_soon(self.canvas)
+        self._start_playing()
 
     def reset(self) -> None:
         """Pause, and start again from the initial weights (what Reset does)."""
-        self.loop.pause()
-        self._stopped()
+        self._pause()
         self._make_trainer()
         self.current_norms = self.start_norms
         self._refresh()

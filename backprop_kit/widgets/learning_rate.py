@@ -10,7 +10,6 @@ is a line on one log-scale plot, and each run gets a verdict from ``judge``.
 """
 from __future__ import annotations
 
-import asyncio
 import html
 import math
 import time
@@ -181,21 +180,6 @@ def run_colours(count: int) -> list:
         picks = np.round(np.linspace(0, len(RUN_COLOURS) - 1, count)).astype(int) if count > 1 else [0]
         return [RUN_COLOURS[i] for i in picks]
     return [RUN_COLOURMAP(x) for x in np.linspace(0.0, 1.0, count)]
-
-
-def redraw_soon(canvas) -> None:
-    """Ask for the picture again shortly after playing stops.
-
-    The front end asks for a new image only once the last one has arrived, so the draw_idle of a
-    frame drawn while an image is on its way is dropped, and the plot would stay one frame behind.
-    (Calling canvas.draw() instead can reach the front end before it is ready, and break the image.)
-    """
-    try:
-        loop = asyncio.get_running_loop()
-    except RuntimeError:
-        return
-    for delay in (0.3, 1.0):
-        loop.call_later(delay, canvas.draw_idle)
 
 
 # --- the panel --------------------------------------------------------------------------------
@@ -398,36 +382,23 @@ class LearningRateExplorer(_base.Panel):
 
     def _toggle_play(self) -> None:
         if self.loop.playing:
-            self.loop.pause()
-            self._stopped()
+            self._pause()
             return
         self._goal = self.epochs * self.steps_per_epoch
         if not self._alive(self._goal):         # finished (or all diverged): play it again from the start
             self.reset()
-        if self.loop.play():
-            self.play_button.description, self.play_button.icon = "Pause", "pause"
-        else:
-            self.status.show("Play needs a running Jupyter kernel (an asyncio event loop); "
-                             "use Step here.", "warning")
-
-    def _stopped(self) -> None:
-        self.play_button.description, self.play_button.icon = "Play", "play"
-
-    def _loop_ended(self) -> None:
-        self._stopped()
-        redraw_soon(self.canvas)
+        self._start_playing()
 
     def _catch_up(self) -> None:
         """After a run is added: train it up to the others, in the background if there is a loop."""
         if not self.loop.playing:
             self._goal = max(run.trainer.steps for run in self.runs)
             if self._alive(self._goal) and self.loop.play():
-                self.play_button.description, self.play_button.icon = "Pause", "pause"
+                self._show_playing(True)
 
     def reset(self) -> None:
         """Every run back to the initial weights (what Reset does)."""
-        self.loop.pause()
-        self._stopped()
+        self._pause()
         self.runs = []
         self._make_runs()
 

@@ -27,7 +27,7 @@ import backprop_kit as bk
 from backprop_kit import _checks, activations, datasets, losses, plots
 from backprop_kit.network import INITS
 
-from ._base import Panel, button, learning_rate_slider, live_figure, styled
+from ._base import Panel, button, full_frames, learning_rate_slider, live_figure, styled
 
 STAGES = ("forward", "loss", "gradient", "update")
 TITLES = {"forward": "Forward", "loss": "Loss", "gradient": "Gradient", "update": "Update"}
@@ -54,18 +54,6 @@ SIGN_COLORMAP = LinearSegmentedColormap.from_list(
     "bk_sign", [_pale(NEGATIVE, 0.55), (1.0, 1.0, 1.0), _pale(POSITIVE, 0.55)])
 LOSS_COLORMAP = LinearSegmentedColormap.from_list("bk_loss", [(1.0, 1.0, 1.0), _pale(POSITIVE, 0.45)])
 
-
-
-def full_frames(canvas) -> None:
-    """Make an ipympl ``canvas`` send every frame whole, never as a diff against the last one.
-
-    The front-end paints a frame once its PNG has loaded: a frame that arrives before the one
-    before it has loaded replaces that one unseen, and a diff painted on the wrong base leaves
-    pixels of older states (seen in JupyterLab after quick clicks: tables of two batches mixed).
-    A whole frame is always right; it costs more bytes, fine for figures redrawn per click.
-    """
-    canvas._force_full = True
-    canvas.observe(lambda change: setattr(canvas, "_force_full", True), names="_force_full")
 
 # --- the stage board: annotated heatmaps placed on a grid of cells, made once -------------
 
