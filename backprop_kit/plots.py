@@ -59,7 +59,7 @@ BACKGROUND_STRENGTH = 0.55     # how much of a class colour the output image sho
 SATURATION_THRESHOLD = 0.05    # |f'(z)| below this counts as saturated (or dead, for relu)
 
 TITLE_SIZE, LABEL_SIZE, TICK_SIZE, LEGEND_SIZE = 10, 9, 8, 7.5
-LEGEND_FRAME = dict(frameon=True, framealpha=1.0, fancybox=False, edgecolor="none", borderpad=0.3,
+LEGEND_FRAME = dict(frameon=True, framealpha=0.85, edgecolor="none", borderpad=0.3,
                     handlelength=1.6, columnspacing=1.0, labelspacing=0.3)
 
 
@@ -900,8 +900,8 @@ class Blitter:
     Blitter(fig, views). Each view names the artists its updates change (``moving_artists()``:
     lines, an image). Those, and whatever else lies above them inside the same Axes (spines,
     points), are marked animated: a full draw leaves them out of the picture it saves of each
-    Axes (the background), then draws them on top. Legends with an opaque frame above them stay
-    in the background and are pasted back over them ("covers"), so no legend text is rendered
+    Axes (the background), then draws them on top. Legends above them (made opaque and square)
+    stay in the background and are pasted back over them ("covers"), so no legend text is rendered
     per frame (a blitted picture may differ from a full draw on the one-pixel edge of a legend
     frame; tests/test_live_view.py holds it to that).
     A view may also say from which x (data) its lines changed since the last draw
@@ -961,10 +961,19 @@ class Blitter:
 
     def _mark(self) -> list:
         """Mark the artists to redraw animated; returns those that were not yet (a full draw is due)."""
+        fresh = []
+        for ax in {view.ax for view in self.views}:     # a live view's legends: opaque and square, to be covers
+            for legend in ax.get_children():
+                if isinstance(legend, Legend) and legend.get_frame_on() and not self._is_cover(legend):
+                    legend.get_frame().set_alpha(1.0)
+                    legend.get_frame().set_boxstyle("square", pad=0)
+                    fresh.append(legend)
         self._animated = self._choose()
-        fresh = [a for steps in self._animated.values() for a, _ in steps if not a.get_animated()]
-        for artist in fresh:
-            artist.set_animated(True)
+        for steps in self._animated.values():
+            for artist, _ in steps:
+                if not artist.get_animated():
+                    artist.set_animated(True)
+                    fresh.append(artist)
         return fresh
 
     def _on_draw(self, event) -> None:
