@@ -9,6 +9,7 @@ import asyncio
 import functools
 import html
 import itertools
+import math
 import struct
 import threading
 import time
@@ -590,6 +591,103 @@ class PlayLoop:
             self.on_error(error)
             return False
 
+
+
+FRAME_BUDGET = 0.05         # seconds of training per Play frame of the comparison panels
+
+
+class RunsPanel(Panel):
+    """Base of the panels that train several runs side by side from the same start
+    (LearningRateExplorer, BatchSizeExplorer): Play trains every run that has not diverged up
+    to a goal, a chunk per frame kept under FRAME_BUDGET seconds; Step gives every run one more
+    epoch; Reset starts all over; a run added while paused catches up with the others.
+
+    A subclass builds ``runs`` (each with a ``trainer``), ``play_button``, ``canvas``, ``loop``
+    (a PlayLoop of ``_frame``), ``status`` and ``_refresh()``/``_make_runs()``, and says, in its
+    own unit of progress (steps, or epochs): ``_position(run)``, ``_train_to(run, target)``,
+    ``_play_goal()`` (how far Play goes), ``_one_more_epoch(position)`` (where Step goes from the
+    slowest run) and ``_chunk_limits()`` (the smallest and largest chunk per frame).
+    """
+
+    FRAME_BUDGET = FRAME_BUDGET
+    ALL_DIVERGED = "Every run has diverged: press Reset."
+
+    # --- what a subclass says ---
+    def _position(self, run) -> float:
+        raise NotImplementedError
+
+    def _train_to(self, run, target) -> None:
+        raise NotImplementedError
+
+    def _play_goal(self) -> float:
+        raise NotImplementedError
+
+    def _one_more_epoch(self, position):
+        raise NotImplementedError
+
+    def _chunk_limits(self) -> tuple:
+        raise NotImplementedError
+
+    # --- training ---
+    def _alive(self, below: float) -> list:
+        """The runs that have not diverged and are short of ``below``."""
+        return [run for run in self.runs if run.trainer.diverged is None and self._position(run) < below - 1e-9]
+
+    def _advance(self, target) -> None:
+        """Every run that has not diverged trains up to ``target`` (those behind catch up)."""
+        for run in self._alive(target):
+            self._train_to(run, target)
+
+    def step(self) -> None:
+        """One more epoch for every run, from the slowest run's position (what Step does)."""
+        alive = self._alive(math.inf)
+        if not alive:
+            self.status.show(self.ALL_DIVERGED, "warning")
+            return
+        self._advance(self._one_more_epoch(min(self._position(run) for run in alive)))
+        self._refresh()
+
+    def _frame(self) -> bool:
+        alive = self._alive(self._goal)
+        if not alive:
+            return False
+        started = time.perf_counter()
+        self._advance(min(self._goal, min(self._position(run) for run in alive) + self._chunk))
+        elapsed = time.perf_counter() - started
+        low, high = self._chunk_limits()
+        if elapsed > self.FRAME_BUDGET and self._chunk > low:      # keep frames short: the kernel stays free
+            self._chunk = max(low, type(low)(self._chunk / 2))
+        elif elapsed < self.FRAME_BUDGET / 4 and self._chunk < high:
+            self._chunk = min(high, 2 * self._chunk)
+        self._refresh()
+        return bool(self._alive(self._goal))
+
+    def _toggle_play(self) -> None:
+        if self.loop.playing:
+            self._pause()
+            return
+        self._goal = self._play_goal()
+        if not self._alive(self._goal):         # finished (or all diverged): play it again from the start
+            self.reset()
+        self._start_playing()
+
+    def _catch_up(self) -> None:
+        """After a run is added: train it up to the others, in the background if there is a loop."""
+        if not self.loop.playing:
+            self._goal = max(self._position(run) for run in self.runs)
+            if self._alive(self._goal) and self.loop.play():
+                self._show_playing(True)
+
+    def reset(self) -> None:
+        """Pause, and every run back to the initial weights (what Reset does)."""
+        self._pause()
+        self.runs = []
+        self._make_runs()
+
+    def _epochs_changed(self) -> None:
+        if self.loop.playing:
+            self._goal = self._play_goal()
+        self._refresh()
 
 # --- finding controls by their bk-* class (for tests and instructors) ----------------
 

@@ -24,7 +24,7 @@ from .. import _checks, activations, datasets, plots
 from ..network import Network
 from ..training import Trainer
 from . import _base
-from .learning_rate import FRAME_BUDGET, check_batch_size, check_hidden, run_colours
+from .learning_rate import check_batch_size, check_hidden, run_colours
 
 DEFAULT_SIZES = (1, 8, 32, "full")
 MAX_SIZES = 8
@@ -131,7 +131,7 @@ def parse_sizes(text: str, n_train: int) -> tuple[tuple[int, bool], ...]:
     return check_sizes("batch sizes", sizes, n_train)
 
 
-class BatchSizeExplorer(_base.Panel):
+class BatchSizeExplorer(_base.RunsPanel):
     """The same network trained with several batch sizes: noise and speed side by side.
 
     BatchSizeExplorer(batch_sizes=(1, 8, 32, "full"), your_batch_size=None, dataset="moons",
@@ -302,57 +302,23 @@ class BatchSizeExplorer(_base.Panel):
         self.step_ax.legend([faint, mean], ["each step", "mean over the last epoch"],
                             fontsize=plots.LEGEND_SIZE + 0.5, loc="lower left", **plots.LEGEND_FRAME)
 
-    # --- training -------------------------------------------------------------------------------
-    def _alive(self, below: float) -> list[Run]:
-        return [run for run in self.runs
-                if run.trainer.diverged is None and run.epochs_done < below - 1e-9]
+    # --- training: progress in epochs, fractions of one while playing (see RunsPanel) -----------
+    ALL_DIVERGED = "Every run has diverged: press Reset, or lower the learning rate."
 
-    def _advance(self, epochs: float) -> None:
-        for run in self._alive(epochs):
-            run.train_to(epochs)
+    def _position(self, run: Run) -> float:
+        return run.epochs_done
 
-    def step(self) -> None:
-        """One more epoch for every run, from the slowest run's position (what Step does)."""
-        alive = self._alive(math.inf)
-        if not alive:
-            self.status.show("Every run has diverged: press Reset, or lower the learning rate.", "warning")
-            return
-        self._advance(math.floor(min(run.epochs_done for run in alive) + 1e-9) + 1)
-        self._refresh()
+    def _train_to(self, run: Run, target: float) -> None:
+        run.train_to(target)
 
-    def _frame(self) -> bool:
-        alive = self._alive(self._goal)
-        if not alive:
-            return False
-        started = time.perf_counter()
-        self._advance(min(self._goal, min(run.epochs_done for run in alive) + self._chunk))
-        elapsed = time.perf_counter() - started
-        if elapsed > FRAME_BUDGET and self._chunk > 1 / 64:    # keep frames short: the kernel stays free
-            self._chunk /= 2
-        elif elapsed < FRAME_BUDGET / 4 and self._chunk < 1:
-            self._chunk *= 2
-        self._refresh()
-        return bool(self._alive(self._goal))
+    def _play_goal(self) -> float:
+        return float(self.epochs)
 
-    def _toggle_play(self) -> None:
-        if self.loop.playing:
-            self._pause()
-            return
-        self._goal = float(self.epochs)
-        if not self._alive(self._goal):
-            self.reset()
-        self._start_playing()
+    def _one_more_epoch(self, position: float) -> float:
+        return math.floor(position + 1e-9) + 1
 
-    def _catch_up(self) -> None:
-        if not self.loop.playing:
-            self._goal = max(run.epochs_done for run in self.runs)
-            if self._alive(self._goal) and self.loop.play():
-                self._show_playing(True)
-
-    def reset(self) -> None:
-        """Pause, and every run back to the initial weights (what Reset does)."""
-        self._pause()
-        self.reset_runs()
+    def _chunk_limits(self) -> tuple:
+        return 1 / 64, 1.0
 
     # --- controls ------------------------------------------------------------------------------
     def _sizes_changed(self) -> None:
@@ -367,11 +333,6 @@ class BatchSizeExplorer(_base.Panel):
 
     def _dataset_changed(self) -> None:
         self._new_dataset(datasets.make(self.dataset_control.value, n=self.n, noise=self.noise, seed=self.seed))
-
-    def _epochs_changed(self) -> None:
-        if self.loop.playing:
-            self._goal = float(self.epochs)
-        self._refresh()
 
     # --- showing --------------------------------------------------------------------------------
     def _refresh(self) -> None:

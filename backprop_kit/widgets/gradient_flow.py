@@ -26,7 +26,7 @@ from ..network import INITS, Network
 from ..stages import forward, gradient
 from ..training import Trainer
 from . import _base
-from .learning_rate import FRAME_BUDGET, check_batch_size
+from .learning_rate import check_batch_size
 
 CLIP_CHOICES = (("off", None), ("0.1", 0.1), ("0.5", 0.5), ("1", 1.0), ("5", 5.0), ("10", 10.0))
 MAX_DEPTH = 20
@@ -285,9 +285,9 @@ class GradientFlowExplorer(_base.Panel):
         started = time.perf_counter()
         self.trainer.step(self._chunk)
         elapsed = time.perf_counter() - started
-        if elapsed > FRAME_BUDGET and self._chunk > 1:     # keep frames short: the kernel stays free
+        if elapsed > _base.FRAME_BUDGET and self._chunk > 1:     # keep frames short: the kernel stays free
             self._chunk = max(1, self._chunk // 2)
-        elif elapsed < FRAME_BUDGET / 4 and self._chunk < 50:
+        elif elapsed < _base.FRAME_BUDGET / 4 and self._chunk < 50:
             self._chunk *= 2
         self._refresh()
         return self.trainer.diverged is None

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import html
 import math
-import time
 from dataclasses import dataclass
 
 import ipywidgets as widgets
@@ -28,7 +27,6 @@ DEFAULT_RATES = (0.001, 0.1, 3.0, 10.0)
 MAX_RATES = 8
 OSCILLATION_LIMIT = 0.02    # the loss climbs back by more than 2% per epoch on average: oscillates
 PROGRESS_NEEDED = 0.9       # a good run makes at least 90% of the best run's progress
-FRAME_BUDGET = 0.05         # seconds of training per frame while playing
 
 VERDICT_COLOURS = {"good": "#2e7d32", "slow": "#1f4e79", "oscillates": "#b45309",
                    "stuck": "#b45309", "diverged": "#b91c1c", "pending": "#777777"}
@@ -184,7 +182,7 @@ def run_colours(count: int) -> list:
 
 # --- the panel --------------------------------------------------------------------------------
 
-class LearningRateExplorer(_base.Panel):
+class LearningRateExplorer(_base.RunsPanel):
     """The same network trained with several learning rates, their losses on one plot.
 
     LearningRateExplorer(learning_rates=(0.001, 0.1, 3.0, 10.0), your_learning_rate=None,
@@ -348,59 +346,23 @@ class LearningRateExplorer(_base.Panel):
                                       fontsize=plots.LEGEND_SIZE + 1, loc="upper left",
                                       bbox_to_anchor=(1.03, 1.0), alignment="left", **plots.LEGEND_FRAME)
 
-    # --- training -------------------------------------------------------------------------------
-    def _alive(self, below: int) -> list[Run]:
-        return [run for run in self.runs if run.trainer.diverged is None and run.trainer.steps < below]
+    # --- training: progress in steps (see RunsPanel) ----------------------------------------------
+    ALL_DIVERGED = "Every run has diverged: press Reset, or choose smaller rates."
 
-    def _advance(self, target: int) -> None:
-        """Every run that has not diverged trains up to ``target`` steps (those behind catch up)."""
-        for run in self._alive(target):
-            run.trainer.step(target - run.trainer.steps)
+    def _position(self, run: Run) -> int:
+        return run.trainer.steps
 
-    def step(self) -> None:
-        """One more epoch for every run, from the slowest run's position (what Step does)."""
-        alive = self._alive(math.inf)
-        if not alive:
-            self.status.show("Every run has diverged: press Reset, or choose smaller rates.", "warning")
-            return
-        self._advance(min(run.trainer.steps for run in alive) + self.steps_per_epoch)
-        self._refresh()
+    def _train_to(self, run: Run, target: int) -> None:
+        run.trainer.step(target - run.trainer.steps)
 
-    def _frame(self) -> bool:
-        alive = self._alive(self._goal)
-        if not alive:
-            return False
-        started = time.perf_counter()
-        self._advance(min(self._goal, min(run.trainer.steps for run in alive) + self._chunk))
-        elapsed = time.perf_counter() - started
-        if elapsed > FRAME_BUDGET and self._chunk > 1:      # keep frames short: the kernel stays free
-            self._chunk = max(1, self._chunk // 2)
-        elif elapsed < FRAME_BUDGET / 4 and self._chunk < self.steps_per_epoch:
-            self._chunk = min(self.steps_per_epoch, 2 * self._chunk)
-        self._refresh()
-        return bool(self._alive(self._goal))
+    def _play_goal(self) -> int:
+        return self.epochs * self.steps_per_epoch
 
-    def _toggle_play(self) -> None:
-        if self.loop.playing:
-            self._pause()
-            return
-        self._goal = self.epochs * self.steps_per_epoch
-        if not self._alive(self._goal):         # finished (or all diverged): play it again from the start
-            self.reset()
-        self._start_playing()
+    def _one_more_epoch(self, position: int) -> int:
+        return position + self.steps_per_epoch
 
-    def _catch_up(self) -> None:
-        """After a run is added: train it up to the others, in the background if there is a loop."""
-        if not self.loop.playing:
-            self._goal = max(run.trainer.steps for run in self.runs)
-            if self._alive(self._goal) and self.loop.play():
-                self._show_playing(True)
-
-    def reset(self) -> None:
-        """Every run back to the initial weights (what Reset does)."""
-        self._pause()
-        self.runs = []
-        self._make_runs()
+    def _chunk_limits(self) -> tuple:
+        return 1, self.steps_per_epoch
 
     # --- controls -------------------------------------------------------------------------------
     def _rates_changed(self) -> None:
@@ -416,12 +378,7 @@ class LearningRateExplorer(_base.Panel):
     def _dataset_changed(self) -> None:
         self._new_dataset(datasets.make(self.dataset_control.value, n=self.n, noise=self.noise, seed=self.seed))
         if self.loop.playing:
-            self._goal = self.epochs * self.steps_per_epoch
-
-    def _epochs_changed(self) -> None:
-        if self.loop.playing:
-            self._goal = self.epochs * self.steps_per_epoch
-        self._refresh()
+            self._goal = self._play_goal()
 
     # --- showing --------------------------------------------------------------------------------
     def _refresh(self) -> None:
