@@ -1,6 +1,7 @@
 """The live view (issue 6): blitting draws the same picture as a full draw, a LiveCanvas's diff
 pictures rebuild the picture on any keyframe, its PNGs decode to the pixels, envelopes grow
 as a fresh one would, and steady axis limits hold their lines while changing rarely."""
+import base64
 import io
 
 import matplotlib
@@ -116,6 +117,7 @@ def test_live_canvas_diff_pictures_rebuild_the_picture_on_the_last_keyframe():
     view = plots.LossView(fig.add_subplot(), limits="steady")
     blitter = plots.Blitter(fig, [view])
     canvas.render_frame = blitter.draw
+    canvas.syncing_data_url = False          # as after a front end's "initialized"
     canvas.draw()
     fig.set_layout_engine("none")
     keyframe = np.asarray(Image.open(io.BytesIO(canvas.get_diff_image())).convert("RGBA"))
@@ -215,3 +217,23 @@ def test_playground_canvases_render_through_their_blitters():
     for figure in panel.figures.values():
         figure.canvas.handle_draw({"type": "draw"})
     assert sum(b.counts["blit"] + b.counts["same"] for b in panel.blitters.values()) >= 3
+
+
+def test_a_picture_sent_before_the_front_end_is_ready_is_a_whole_png_with_a_valid_data_url():
+    """ipympl (0.9-0.10) sends raw pixels and keeps a data URL without its prefix until the front
+    end says "initialized": the front end's image breaks and the canvas view fails to render."""
+    fig, canvas = _base.live_figure(4.0, 3.0)
+    fig.add_subplot().plot([0, 1], [1, 0])
+    sent = []
+    canvas.send = lambda content, buffers=None: sent.append((content, buffers))
+    assert canvas.syncing_data_url
+    canvas.handle_draw({"type": "draw"})
+    binaries = [buffers[0] for content, buffers in sent if buffers]
+    assert len(binaries) == 1
+    picture = np.asarray(Image.open(io.BytesIO(binaries[0])).convert("RGBA"))      # a PNG, not raw pixels
+    np.testing.assert_array_equal(picture, np.asarray(canvas.get_renderer().buffer_rgba()))
+    assert canvas._current_image_mode == "full"
+    prefix = "data:image/png;base64,"
+    assert canvas._data_url.startswith(prefix)
+    decoded = Image.open(io.BytesIO(base64.b64decode(canvas._data_url[len(prefix):])))
+    assert decoded.size == (picture.shape[1], picture.shape[0])

@@ -6,6 +6,7 @@ call, and update views from ``backprop_kit.plots`` in place. Nothing here trains
 from __future__ import annotations
 
 import asyncio
+import base64
 import functools
 import html
 import itertools
@@ -191,6 +192,19 @@ class LiveCanvas(Canvas):
         self._answered = self._asked                 # and forget asks nobody heard
         super().handle_refresh(event)
 
+    def send_binary(self, data: bytes) -> None:
+        """Send a picture (PNG bytes) to the front end: ipympl's, mended.
+
+        Until a front end has said "initialized" (``syncing_data_url``), ipympl sends the raw
+        pixels in place of the PNG and keeps a data URL without its ``data:`` prefix; either
+        leaves the front end's image "broken", and the canvas view fails to render ("Error
+        setting state ... drawImage ... broken state"). Here the PNG is always what is sent, and
+        the data URL is a valid one of it (whole pictures only while syncing: see get_diff_image).
+        """
+        if self.syncing_data_url:
+            self._data_url = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+        self.send({"data": '{"type": "binary"}'}, buffers=[data])
+
     def get_diff_image(self):
         if not self._png_is_old:
             return None
@@ -198,7 +212,8 @@ class LiveCanvas(Canvas):
         picture = pixels.view(np.uint32).squeeze(2)
         height, width = picture.shape
         dirty, self._dirty = self._dirty, None
-        whole = (self._force_full or self._keyframe is None or picture.shape != self._keyframe.shape
+        whole = (self._force_full or self.syncing_data_url or self._keyframe is None
+                 or picture.shape != self._keyframe.shape
                  or time.monotonic() - self._keyframe_time > KEYFRAME_SECONDS)
         if not whole:
             for rows, columns in self._regions(dirty, height, width):
@@ -224,7 +239,6 @@ class LiveCanvas(Canvas):
             output = output.view(np.uint8).reshape(rows, columns, 4)
             self.stats.diff += 1
         self._last_was_diff = not whole
-        self._last_buff = picture            # ipympl makes its data URL from it before the front end is ready
         self._force_full = False
         self._png_is_old = False
         return png_bytes(output)
