@@ -294,11 +294,6 @@ class _Envelope:
                 np.column_stack([self.low[:count], self.high[:count]]).ravel())
 
 
-def _envelope(steps: np.ndarray, values: np.ndarray, buckets: int = ENVELOPE_POINTS):
-    """The min/max envelope of a whole series at once (see ``_Envelope``)."""
-    return _Envelope(buckets)(steps, values)
-
-
 LIMITS = ("tight", "steady")
 STEADY_GROWTH = 3.0            # a steady step axis grows to this many times the steps taken
 ALL, NOTHING = (-math.inf, math.inf), (math.inf, -math.inf)     # x ranges where a picture changed

@@ -237,3 +237,36 @@ def test_a_picture_sent_before_the_front_end_is_ready_is_a_whole_png_with_a_vali
     assert canvas._data_url.startswith(prefix)
     decoded = Image.open(io.BytesIO(base64.b64decode(canvas._data_url[len(prefix):])))
     assert decoded.size == (picture.shape[1], picture.shape[0])
+
+
+def test_an_ask_the_front_end_ignored_is_repeated_and_a_stream_ends_on_a_whole_picture(monkeypatch):
+    """What lets a panel stop playing without redrawing again: the last picture reaches the page."""
+    import asyncio
+    import json
+    monkeypatch.setattr(_base, "RETRY_SECONDS", 0.02)
+    fig, canvas = _base.live_figure(4.0, 3.0)
+    line, = fig.add_subplot().plot([0, 1], [1, 0])
+    canvas.syncing_data_url = False
+    sent = []
+    canvas.send = lambda content, buffers=None: sent.append("picture" if buffers else json.loads(content["data"]).get("type"))
+
+    async def scenario():
+        canvas.draw_idle()                       # an ask the front end never answers
+        await asyncio.sleep(0.15)
+        assert sent.count("draw") >= 2, sent      # asked again
+        canvas.handle_draw({"type": "draw"})     # answered: the first picture is whole
+        assert sent[-1] == "picture" and canvas._current_image_mode == "full"
+        line.set_ydata([0.5, 0.4])
+        canvas.draw_idle()
+        canvas.handle_draw({"type": "draw"})     # a diff picture, and the stream stops
+        assert canvas._current_image_mode == "diff"
+        asks = sent.count("draw")
+        await asyncio.sleep(0.15)
+        assert sent.count("draw") > asks, sent        # asked again, for a whole picture to end on
+        canvas.handle_draw({"type": "draw"})
+        assert canvas._current_image_mode == "full"
+        asks = sent.count("draw")
+        await asyncio.sleep(0.15)
+        assert sent.count("draw") == asks, sent       # and then quiet
+
+    asyncio.run(scenario())

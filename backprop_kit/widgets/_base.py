@@ -328,21 +328,6 @@ def live_figure(width: float, height: float, css_class: str | None = None, dpi: 
     return figure, canvas
 
 
-def redraw_soon(canvas) -> None:
-    """Ask for the picture again shortly after playing stops.
-
-    The front end asks for a new image only once the last one has arrived, so the draw_idle of a
-    frame drawn while an image is on its way is dropped, and the plot would stay one frame behind.
-    (Calling canvas.draw() instead can reach the front end before it is ready, and break the image.)
-    """
-    try:
-        loop = asyncio.get_running_loop()
-    except RuntimeError:
-        return
-    for delay in (0.3, 1.0):
-        loop.call_later(delay, canvas.draw_idle)
-
-
 def full_frames(canvas) -> None:
     """Make an ipympl ``canvas`` send every frame whole, never as a diff against the last one.
 
@@ -509,9 +494,10 @@ class Panel(widgets.VBox):
         self._show_playing(False)
 
     def _loop_ended(self) -> None:
-        """The PlayLoop's ``on_stop``: the button back to Play, and the last picture for sure."""
+        """The PlayLoop's ``on_stop``: the button back to Play. (The last picture reaches the page
+        for sure: a LiveCanvas asks again for an ask the front end ignored, and ends on a whole
+        picture.)"""
         self._show_playing(False)
-        redraw_soon(self.canvas)
 
     def guard(self, handler: Callable) -> Callable:
         """Wrap a callback: an exception goes to the status line and ``errors``, not into the void."""
