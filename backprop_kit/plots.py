@@ -917,9 +917,12 @@ class Blitter:
 
     PAD = 3          # pixels around each Axes restored and redrawn (antialiased edges, spines)
 
-    def __init__(self, fig: Figure, views):
+    def __init__(self, fig: Figure, views, paint_after_draw: bool = True):
         self.fig = fig
         self.views = list(views)
+        # False: a full draw leaves the moving artists out of the canvas (someone else shows them:
+        # widgets._layered.LayeredCanvas); its saved backgrounds are the same either way
+        self.paint_after_draw = paint_after_draw
         self.counts = {"blit": 0, "full": 0, "idle": 0, "same": 0}
         self._saved = None                # {Axes: _Saved} from the last full draw
         self._size = self._renderer = None     # of the canvas at the last full draw
@@ -988,9 +991,10 @@ class Blitter:
         else:
             self._saved = {ax: _Saved(ax, steps, canvas, event.renderer, self.PAD, self._is_cover)
                            for ax, steps in self._animated.items()}
-            with self._quietly():
-                for saved in self._saved.values():
-                    saved.paint(canvas, event.renderer, saved.box)
+            if self.paint_after_draw:
+                with self._quietly():
+                    for saved in self._saved.values():
+                        saved.paint(canvas, event.renderer, saved.box)
         self._size, self._renderer = canvas.get_width_height(physical=True), event.renderer
         for view in self.views:
             view.dirty_x = NOTHING
@@ -1012,6 +1016,16 @@ class Blitter:
             fig.stale_callback = callback
             fig.stale = False
 
+    def needs_full_draw(self) -> bool:
+        """Whether anything but the moving artists' data changed since the last full draw (or
+        there was none yet, or it could not save the backgrounds): then only a full draw shows it."""
+        canvas = self.fig.canvas
+        fresh = self._mark()
+        return bool(fresh or self._saved is None or self.fig.stale or canvas.get_renderer() is not self._renderer
+                    or self._size != canvas.get_width_height(physical=True)
+                    or set(self._saved) != set(self._animated)
+                    or any(s.steps != self._animated[ax] for ax, s in self._saved.items()))
+
     def draw(self) -> str:
         """Show the views' current data: blit when only the moving artists changed, else a full draw."""
         canvas = self.fig.canvas
@@ -1019,11 +1033,7 @@ class Blitter:
             canvas.draw_idle()
             self.counts["idle"] += 1
             return "idle"
-        fresh = self._mark()
-        if (fresh or self._saved is None or self.fig.stale or canvas.get_renderer() is not self._renderer
-                or self._size != canvas.get_width_height(physical=True)
-                or set(self._saved) != set(self._animated)
-                or any(s.steps != self._animated[ax] for ax, s in self._saved.items())):
+        if self.needs_full_draw():
             canvas.draw()
             self.counts["full"] += 1
             return "full"

@@ -205,20 +205,6 @@ def test_limits_must_be_tight_or_steady():
         plots.GradientNormView(limits=3)
 
 
-def test_playground_canvases_render_through_their_blitters():
-    from backprop_kit.widgets import Playground
-    panel = Playground(seed=0)
-    assert set(panel.blitters) == set(panel.figures)
-    for name, figure in panel.figures.items():
-        assert figure.canvas.render_frame == panel.blitters[name].draw
-    panel.buttons["step"].click()
-    for figure in panel.figures.values():
-        figure.canvas.handle_draw({"type": "draw"})
-    for figure in panel.figures.values():
-        figure.canvas.handle_draw({"type": "draw"})
-    assert sum(b.counts["blit"] + b.counts["same"] for b in panel.blitters.values()) >= 3
-
-
 def test_a_picture_sent_before_the_front_end_is_ready_is_a_whole_png_with_a_valid_data_url():
     """ipympl (0.9-0.10) sends raw pixels and keeps a data URL without its prefix until the front
     end says "initialized": the front end's image breaks and the canvas view fails to render."""

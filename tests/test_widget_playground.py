@@ -50,7 +50,7 @@ def test_every_control_button_and_plot_carries_its_css_class():
         find(panel, css_class)
     for name in ("loss", "gradients", "boundary"):
         canvas = find(panel, f"bk-plot-{name}")
-        assert canvas is panel.figures[name].canvas
+        assert canvas is panel.canvases[name] and canvas.figure is panel.figures[name]
         assert getattr(panel.views, name).ax.figure is panel.figures[name]
     assert find(panel, "bk-status") is panel.status
     assert panel.data is panel.trainer.data and panel.errors == []
@@ -253,16 +253,22 @@ def test_without_a_test_set_the_status_shows_the_training_numbers_only():
     assert "train loss" in panel.status.text and "test loss" not in panel.status.text
 
 
-def test_figures_are_laid_out_on_their_first_draw_and_again_when_their_labels_change():
+def test_figures_are_laid_out_on_their_first_draw_and_again_when_their_labels_change(monkeypatch):
     from matplotlib.layout_engine import ConstrainedLayoutEngine
+    laid_out = []
+    execute = ConstrainedLayoutEngine.execute
+    monkeypatch.setattr(ConstrainedLayoutEngine, "execute",
+                        lambda self, fig: laid_out.append(fig) or execute(self, fig))
     panel = Playground(seed=0, step_size="10 steps")
     figure = panel.figures["gradients"]
-    figure.canvas.draw()
+    assert figure in laid_out
     assert not isinstance(figure.get_layout_engine(), ConstrainedLayoutEngine)   # frozen after the first draw
     click(panel, "bk-step")
-    control(panel, "bk-layers").value = 4                 # a new legend: lay out again on the next draw
-    assert isinstance(figure.get_layout_engine(), ConstrainedLayoutEngine)
-    figure.canvas.draw()
+    laid_out.clear()
+    panel._show()
+    assert figure not in laid_out                        # nothing changed: no layout
+    control(panel, "bk-layers").value = 4                 # a new legend: laid out again, at once
+    assert figure in laid_out
     assert not isinstance(figure.get_layout_engine(), ConstrainedLayoutEngine)
 
 

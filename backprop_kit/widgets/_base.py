@@ -388,6 +388,7 @@ class Status(widgets.HTML):
 
     def show(self, text: str, kind: str = "info") -> None:
         self.text, self.kind = text, kind
+        self.shown_at = time.monotonic()
         weight = "600" if kind != "info" else "normal"
         self.value = (f'<span style="color:{self.COLOURS[kind]};font-weight:{weight};'
                       f'font-family:var(--jp-code-font-family, monospace);font-size:12px">'

@@ -39,14 +39,14 @@ from .. import _checks, activations, datasets, plots
 from ..network import INITS, Network
 from ..optimizers import OPTIMIZERS
 from ..training import Trainer
-from . import _base
+from . import _base, _layered
 
 # What the Step button runs, by the name shown in its menu: ("steps" | "epochs", how many).
 STEP_SIZES = {"1 step": ("steps", 1), "10 steps": ("steps", 10), "100 steps": ("steps", 100),
               "1 epoch": ("epochs", 1), "10 epochs": ("epochs", 10)}
-# A Play frame trains, then updates the views' data; each canvas then asks for its picture, which
-# the kernel renders when the browser's request comes (blitting: only what moved, see
-# plots.Blitter and _base.LiveCanvas). Training gets FRAME_BUDGET seconds a frame, or more when
+# A Play frame trains, then updates the views' data and sends each plot's moving lines and image
+# as numbers, which the browser draws over the rest of the plot (drawn by Matplotlib only when it
+# changes: see _layered.LayeredCanvas). Training gets FRAME_BUDGET seconds a frame, or more when
 # the rest (updating, rendering and sending pictures, handling clicks) took longer, so that it
 # keeps TRAINING_SHARE of the kernel's time: about 20 frames per second while the rest takes
 # under ~12 ms a frame, and fewer, but still most of the time for training, on a slow machine.
@@ -58,6 +58,7 @@ BOUNDARY_RESOLUTION = 80      # grid points per side of the boundary image (bili
 # While playing, the boundary (a forward pass over its grid and a new image: the costliest view)
 # is shown again once this many times its own cost has passed, so it takes <= 1/6 of the time.
 BOUNDARY_PACE = 6.0
+STATUS_SECONDS = 0.1          # while playing, the status line changes at most this often
 INFO_SECONDS = 0.25           # while playing, the training info (last gradient norm) changes at most this often
 AHEAD_SECONDS = 1.0           # while playing, a step axis that grows makes room for this many seconds of steps
 NOTICE_SECONDS = 4.0          # how long "network reset" / "applied live" stays in the status while playing
@@ -199,10 +200,12 @@ class Playground(_base.Panel):
         self.code.add_class("bk-code")
         self.info = {name: self._info_label(f"bk-{name}-info") for name in ("data", "network", "training")}
 
-        self.figures, canvases = {}, {}
+        # each plot: a Matplotlib figure, shown by a LayeredCanvas (the browser draws the moving
+        # lines and images from numbers; Matplotlib draws the rest when it changes)
+        self.figures, self.canvases = {}, {}
         for name, size in (("boundary", (3.15, 3.0)), ("loss", (3.25, 3.0)), ("gradients", (6.4, 2.45))):
-            self.figures[name], canvases[name] = _base.live_figure(*size, css_class=f"bk-plot-{name}")
-        self._layout(canvases)
+            self.figures[name], self.canvases[name] = _layered.layered_figure(*size, css_class=f"bk-plot-{name}")
+        self._layout(self.canvases)
 
         data = self._make_data()
         self.views = Views(
@@ -214,13 +217,12 @@ class Playground(_base.Panel):
                                         resolution=BOUNDARY_RESOLUTION))
         self._tidy_axes()
         self._lay_out_once()
-        # each canvas renders its picture when the browser asks for one: only what moved, if it can
-        self.blitters = {name: plots.Blitter(self.figures[name], [getattr(self.views, name)])
-                         for name in self.figures}
-        for name, blitter in self.blitters.items():
-            self.figures[name].canvas.render_frame = blitter.draw
+        # the Blitters name each figure's moving artists and keep what lies behind them
+        self.blitters = {name: self.canvases[name].follow([getattr(self.views, name)]) for name in self.figures}
         self._note = None                  # what the loss note shows (text and placement)
         self._info_due = 0.0               # time.monotonic() from which a Play frame updates the training info
+        self._status_due = 0.0             # ... and the status line
+        self._training_seconds = 0.0       # spent in Play frames' training, in all (for measurements)
         self._wire()
         self._reset(data=data)
         self._quiet = False
@@ -393,7 +395,7 @@ class Playground(_base.Panel):
             self._show()
             return False
         # a fresh loop per Play: a paused loop's task may still be asleep, and must not wake up playing
-        loop = _base.PlayLoop(self._frame, on_error=self.report, frame_interval=0.0, pause=0.002)
+        loop = _base.PlayLoop(self._frame, on_error=self.report, frame_interval=0.0, pause=0.0005)
         loop.on_stop = lambda: self._on_stop(loop)
         if not loop.play():
             self.status.show("Play needs a running event loop (a Jupyter kernel); use Step here.", "warning")
@@ -404,9 +406,12 @@ class Playground(_base.Panel):
         return True
 
     def pause(self) -> None:
+        playing = self.playing
         if self._loop is not None:
             self._loop.pause()
         self._set_play_button(False)
+        if playing:
+            self._show()           # the status line says where training stopped, now (see STATUS_SECONDS)
 
     def reset(self) -> None:
         """What the Reset button does: pause, then a fresh network and Trainer from the current controls."""
@@ -440,6 +445,7 @@ class Playground(_base.Panel):
         self._trained_until = time.perf_counter()
         taken, seconds = trainer.steps - before, self._trained_until - started
         self._time_spent[0] += seconds
+        self._training_seconds += seconds
         self._last_training = seconds
         if taken:
             per_step = seconds / taken
@@ -602,13 +608,9 @@ class Playground(_base.Panel):
         if trainer.clip != views.gradients.clip:
             views.gradients.set_clip(trainer.clip)
         now = time.perf_counter()
-        if not playing or now >= self._boundary_due:
+        boundary_due = not playing or now >= self._boundary_due
+        if boundary_due:
             views.boundary.update(trainer.net, draw=False)
-            canvas = self.figures["boundary"].canvas
-            canvas.draw_idle()
-            # its cost: this forward pass, and rendering and sending the last picture
-            cost = time.perf_counter() - now + getattr(getattr(canvas, "stats", None), "last_seconds", 0.0)
-            self._boundary_due = now + BOUNDARY_PACE * cost
         for view in (views.loss, views.gradients):
             # while playing, a step axis that grows leaves room for the next AHEAD_SECONDS of steps
             # (each change redraws the plot whole); when it stops, the axis fits the steps again
@@ -632,14 +634,21 @@ class Playground(_base.Panel):
             self._set_note(text="press Play or Step to train", position=(0.5, 0.42), ha="center",
                            va="center", color=plots.PALETTE["ink"], visible=not trainer.steps)
         self._relayout_if_labels_changed()
-        views.loss.ax.figure.canvas.draw_idle()
-        views.gradients.ax.figure.canvas.draw_idle()
+        if boundary_due:
+            self.canvases["boundary"].show()
+            # its cost: the forward pass over its grid, and sending the image
+            self._boundary_due = now + BOUNDARY_PACE * (time.perf_counter() - now)
+        self.canvases["loss"].show()
+        self.canvases["gradients"].show()
         if not playing or time.monotonic() >= self._info_due:     # a message to the browser: a few a second
             self._info_due = time.monotonic() + INFO_SECONDS
             self._show_training_info()
         if trainer.diverged:
             self.status.show(f"{trainer.diverged} Press Reset to start again.", "warning")
+        elif playing and time.monotonic() < self._status_due:    # a message and a re-render: ~10 a second
+            pass
         else:
+            self._status_due = time.monotonic() + STATUS_SECONDS
             text = plots.status(trainer)
             if trainer.steps == 0:
                 text = "ready: press Play or Step  ·  " + text
@@ -666,7 +675,8 @@ class Playground(_base.Panel):
             if self._layout_keys.get(name) != key:
                 self._layout_keys[name] = key
                 if not isinstance(figure.get_layout_engine(), ConstrainedLayoutEngine):
-                    figure.set_layout_engine("constrained")       # runs on the next draw
+                    figure.set_layout_engine("constrained")       # runs on the next draw,
+                    figure.stale = True                           # which is due now
 
     def _show_training_info(self) -> None:
         trainer, history = self.trainer, self.trainer.history

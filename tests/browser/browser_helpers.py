@@ -575,3 +575,23 @@ def step_number(status_text: str) -> int:
     """The step count in a Playground status line ("... epoch 2, step 38 ..."); -1 when there is none."""
     match = re.search(r"\bepoch \d+, step (\d+)", status_text)
     return int(match.group(1)) if match else -1
+
+
+_EXECUTE_JS = """
+async code => {
+  const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+  const future = kernel.requestExecute({code, silent: false, store_history: false});
+  let text = '';
+  future.onIOPub = msg => {
+    if (msg.header.msg_type === 'stream') text += msg.content.text;
+    if (msg.header.msg_type === 'error') text += 'ERROR ' + msg.content.ename + ': ' + msg.content.evalue;
+  };
+  await future.done;
+  return text;
+}
+"""
+
+
+def kernel_execute(page, code: str) -> str:
+    """Run ``code`` in the current notebook's kernel (not in a cell); return what it printed."""
+    return page.evaluate(_EXECUTE_JS, code)

@@ -5,10 +5,10 @@ This PRINTS its measurements (and writes them to results/browser/frame-rate.txt)
 asserts a generous floor that catches a broken live view, not the goals: a shared 2-core
 machine cannot promise a frame rate to a test.
 
-- frames drawn: every ipympl image that reaches a plot's on-screen canvas is one
-  ``drawImage`` of the figure's offscreen canvas onto it (ipympl's ``update_canvas``); a
-  patched ``CanvasRenderingContext2D.drawImage`` counts them per ``bk-plot-*`` class.
-- images received: ipympl's binary image messages on the kernel websocket (all plots).
+- frames drawn: each plot (a LayeredCanvas) counts the frames it painted in its element's
+  ``data-frames`` attribute; a MutationObserver notes the time of each change per ``bk-plot-*``.
+- frames received: the kernel's messages holding a scene (one frame of one plot) on the websocket.
+- the page's main thread: Chromium's Performance metrics (TaskDuration: all its work) over the window.
 - steps per second while playing: the step number of the status line, over the window.
 - headless steps per second: the same Trainer settings stepping in a loop in the same kernel,
   with nothing drawn (``Playground(seed=0).trainer``, in chunks of 100 steps).
@@ -16,7 +16,8 @@ machine cannot promise a frame rate to a test.
 import json
 import time
 
-from browser_helpers import RESULTS, open_and_run, step_number, wait_canvas_drawn, wait_for_css, wait_until
+from browser_helpers import (RESULTS, kernel_execute, open_and_run, step_number, wait_canvas_drawn, wait_for_css,
+                             wait_until)
 
 NB = "playground.ipynb"
 PLOTS = ("bk-plot-boundary", "bk-plot-loss", "bk-plot-gradients")
@@ -29,32 +30,17 @@ _COUNT_FRAMES_JS = """
   if (window.__bkFrames) return;
   const frames = {};
   window.__bkFrames = frames;
-  const draw = CanvasRenderingContext2D.prototype.drawImage;
-  CanvasRenderingContext2D.prototype.drawImage = function (source, ...rest) {
-    try {
-      const target = this.canvas;
-      if (target && target.isConnected && source instanceof HTMLCanvasElement) {
-        const plot = target.closest('[class*="bk-plot-"]');
-        const name = plot && [...plot.classList].find(c => c.startsWith('bk-plot-'));
-        if (name) (frames[name] = frames[name] || []).push(performance.now());
-      }
-    } catch (error) { /* counting must never break the page */ }
-    return draw.call(this, source, ...rest);
-  };
-}
-"""
-
-_EXECUTE_JS = """
-async code => {
-  const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
-  const future = kernel.requestExecute({code, silent: false, store_history: false});
-  let text = '';
-  future.onIOPub = msg => {
-    if (msg.header.msg_type === 'stream') text += msg.content.text;
-    if (msg.header.msg_type === 'error') text += 'ERROR ' + msg.content.ename + ': ' + msg.content.evalue;
-  };
-  await future.done;
-  return text;
+  // a LayeredCanvas counts the frames it painted in its element's data-frames attribute
+  const observer = new MutationObserver(records => {
+    const now = performance.now();
+    for (const record of records) {
+      const plot = record.target;
+      const name = [...plot.classList].find(c => c.startsWith('bk-plot-'));
+      if (name) (frames[name] = frames[name] || []).push(now);
+    }
+  });
+  document.querySelectorAll('[class*="bk-plot-"]').forEach(plot =>
+    observer.observe(plot, {attributes: true, attributeFilter: ['data-frames']}));
 }
 """
 
@@ -76,27 +62,37 @@ print("HEADLESS", _steps / (_time.perf_counter() - _start))
 _KERNEL_STATS_START = """
 import time as _time
 def _bk_stats():
-    out = {"frames": panel._loop.frames if panel._loop else 0, "time": _time.perf_counter()}
-    for _name, _figure in panel.figures.items():
-        _stats = getattr(_figure.canvas, "stats", None)
-        _counts = dict(getattr(panel, "blitters", {}).get(_name).counts) if hasattr(panel, "blitters") else {}
-        out[_name] = dict(vars(_stats), **_counts) if _stats is not None else _counts
+    out = {"frames": panel._loop.frames if panel._loop else 0, "time": _time.perf_counter(),
+           "cpu": _time.process_time(), "training": panel._training_seconds,
+           "show": getattr(panel, "_bk_show_seconds", 0.0)}
+    for _name, _canvas in panel.canvases.items():
+        out[_name] = dict(_canvas.stats)
     return out
+if not hasattr(panel, "_bk_show_seconds"):
+    panel._bk_show_seconds, _bk_show = 0.0, panel._show
+    def _bk_timed_show(*args, **kwargs):
+        _started = _time.perf_counter()
+        try:
+            return _bk_show(*args, **kwargs)
+        finally:
+            panel._bk_show_seconds += _time.perf_counter() - _started
+    panel._show = _bk_timed_show
 _bk_before = _bk_stats()
 """
 _KERNEL_STATS_END = """
 _bk_after = _bk_stats()
 _seconds = _bk_after["time"] - _bk_before["time"]
-print(f"KERNEL frames {(_bk_after['frames'] - _bk_before['frames']) / _seconds:.1f}/s")
+print(f"KERNEL frames {(_bk_after['frames'] - _bk_before['frames']) / _seconds:.1f}/s, "
+      f"CPU {(_bk_after['cpu'] - _bk_before['cpu']) / _seconds:.0%} of the window, "
+      f"training {(_bk_after['training'] - _bk_before['training']) / _seconds:.0%} of it, "
+      f"showing (views, scenes, status) {(_bk_after['show'] - _bk_before['show']) / _seconds:.0%}")
+_o = sorted(panel._others)
+print("KERNEL between trainings (ms): " + ", ".join(f"{q}% {1000 * _o[int(q / 100 * (len(_o) - 1))]:.0f}" for q in (10, 33, 50, 90)))
 for _name in panel.figures:
     _a, _b = _bk_after[_name], _bk_before[_name]
     print(f"KERNEL {_name}: " + ", ".join(f"{_k} {(_a[_k] - _b.get(_k, 0)) / _seconds:.3g}/s" for _k in _a
                                           if isinstance(_a[_k], (int, float)) and _k != "last_seconds"))
 """
-
-
-def kernel_execute(page, code: str) -> str:
-    return page.evaluate(_EXECUTE_JS, code)
 
 
 def headless_steps_per_second(page, seconds: float = 3.0) -> float:
@@ -124,7 +120,7 @@ def test_playground_live_view_frame_rate(lab, page):
 
     def on_websocket(ws):
         def received(payload):
-            if isinstance(payload, bytes) and b'\\"type\\": \\"binary\\"' in payload[:6000]:
+            if isinstance(payload, (bytes, str)) and ("scene" if isinstance(payload, str) else b"scene") in payload[:6000]:
                 images.append(time.monotonic())
         ws.on("framereceived", received)
 
@@ -147,9 +143,13 @@ def test_playground_live_view_frame_rate(lab, page):
     time.sleep(WARM_UP)
 
     kernel_execute(page, _KERNEL_STATS_START)
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Performance.enable")
+    metrics0 = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
     text0, t0, p0, i0 = status.inner_text(), time.monotonic(), page.evaluate("performance.now()"), len(images)
     time.sleep(WINDOW)
     text1, t1, p1, i1 = status.inner_text(), time.monotonic(), page.evaluate("performance.now()"), len(images)
+    metrics1 = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
     kernel = kernel_execute(page, _KERNEL_STATS_END)
     play.click()
     wait_until(lambda: "Play" in play.inner_text(), message="Pause turns back into Play")
@@ -169,10 +169,13 @@ def test_playground_live_view_frame_rate(lab, page):
         lines.append(f"  {name:<18} {fps[name]:5.1f} frames/s drawn  (median gap {median:.0f} ms, "
                      f"longest {longest:.0f} ms)")
     lines += [
-        f"  images received    {(i1 - i0) / seconds:5.1f} /s (all plots)",
+        f"  frames received    {(i1 - i0) / seconds:5.1f} /s (all plots: messages holding a scene)",
         f"  steps/s playing    {live:8,.0f}   (status line at the end: {rate_shown!r})",
         f"  steps/s headless   {headless:8,.0f}   (before {headless_before:,.0f}, after {headless_after:,.0f})",
         f"  training share     {live / headless:8.0%} of headless",
+        "  the page's main thread (Chromium's Performance metrics, share of the window): " + ", ".join(
+            f"{key} {(metrics1.get(key, 0) - metrics0.get(key, 0)) / seconds:.0%}"
+            for key in ("TaskDuration", "ScriptDuration", "LayoutDuration", "RecalcStyleDuration")),
         "  in the kernel (per second of the window):",
         *("    " + line.replace("KERNEL ", "") for line in kernel.splitlines() if line.startswith("KERNEL")),
     ]

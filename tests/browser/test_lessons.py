@@ -38,11 +38,12 @@ def panels_built(cells) -> list[str]:
 
 
 def canvases_in_panels(page) -> list[str]:
-    """One CSS selector per ipympl canvas inside a panel (nth-of-type paths are brittle: tag them)."""
+    """One CSS selector per plot inside a panel (an ipympl canvas or a LayeredCanvas; nth-of-type paths
+    are brittle: tag them)."""
     return page.evaluate(
         """() => {
           const found = [];
-          document.querySelectorAll('.bk-panel .jupyter-matplotlib-canvas-div').forEach((div, i) => {
+          document.querySelectorAll('.bk-panel .jupyter-matplotlib-canvas-div, .bk-panel .bk-layered').forEach((div, i) => {
             div.setAttribute('data-bk-test-canvas', String(i));
             found.push(`[data-bk-test-canvas="${i}"]`);
           });

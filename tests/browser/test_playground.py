@@ -10,6 +10,7 @@ import time
 from browser_helpers import (
     canvas_fingerprint,
     error_outputs,
+    kernel_execute,
     open_and_run,
     screenshot,
     scroll_into_view,
@@ -77,6 +78,57 @@ def test_playground_renders_every_control_and_step_trains(lab, page):
     page.locator("button.bk-step").click()
     wait_text_matches(status, r"epoch 2, step \d+")
     wait_canvas_changed(page, ".bk-plot-loss", before_loss)
+    finish(page)
+
+
+_SAVEFIG = """
+import base64 as _b64, io as _io
+for _name in ("loss", "gradients", "boundary"):
+    _buffer = _io.BytesIO()
+    panel.figures[_name].savefig(_buffer, format="png", dpi=panel.figures[_name].dpi)
+    print(_name, _b64.b64encode(_buffer.getvalue()).decode("ascii"))
+print("background", _b64.b64encode(panel.canvases["loss"].pictures["background"]).decode("ascii"))
+"""
+OFF_LEVELS, MAX_OFF_SHARE = 60, 0.01     # Chromium's antialiased lines are not Agg's: a fringe (0.0-0.1% seen)
+
+
+def _pixels(data_url_or_base64: str):
+    import base64
+    import io
+
+    import numpy as np
+    from PIL import Image
+    data = data_url_or_base64.split(",", 1)[-1]
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(data))).convert("RGB")).astype(int)
+
+
+def test_the_plots_the_page_paints_are_matplotlibs_full_draws(lab, page):
+    """The page draws the moving lines and images itself (LayeredCanvas): what it shows after
+    some training is, pixel for pixel but a thin fringe, the figure as Matplotlib draws it whole."""
+    status = open_playground(lab, page)
+    for epoch in (1, 2, 3):
+        page.locator("button.bk-step").click()
+        wait_text_matches(status, rf"epoch {epoch}, step \d+")
+    shown = {css: wait_canvas_drawn(page, css, settle=1.0) for css in PLOTS}
+    drawn = {}
+    for line in kernel_execute(page, _SAVEFIG).strip().splitlines():
+        name, data = line.split(" ", 1)
+        drawn[name] = data
+    import numpy as np
+    report = []
+    for css in PLOTS:
+        name = css.removeprefix(".bk-plot-")
+        painted, full = _pixels(shown[css]), _pixels(drawn[name])
+        assert painted.shape == full.shape, (name, painted.shape, full.shape)
+        share = float(np.mean(np.abs(painted - full).max(axis=2) > OFF_LEVELS))
+        report.append(f"{name} {share:.2%}")
+        assert share < MAX_OFF_SHARE, report
+    # and the page did draw the lines: the loss plot is far from its background (no lines)
+    background = float(np.mean(np.abs(_pixels(shown[".bk-plot-loss"]) - _pixels(drawn["background"])).max(axis=2)
+                               > OFF_LEVELS))
+    assert background > 2 * MAX_OFF_SHARE, (background, report)
+    print("pixels off (page vs Matplotlib's full draw):", ", ".join(report), f"(loss vs its background {background:.1%})")
+    screenshot(page, "playground-layered", ".bk-playground")
     finish(page)
 
 

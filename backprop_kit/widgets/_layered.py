@@ -1,0 +1,313 @@
+"""LayeredCanvas: a Matplotlib figure whose moving lines and images the browser draws itself.
+
+A live view at 20+ frames a second cannot be a Matplotlib picture per frame: rendering one
+plot (even blitting only its lines) and encoding it as a PNG costs the kernel 10-20 ms, three
+plots 35-60 ms, on top of the training the view is meant to show. So the work is split:
+
+- **Matplotlib draws the figure** (axes, ticks, labels, legends, the data points, every
+  colour and every coordinate), but only when something other than the moving artists'
+  data changed: an axis limit, a label, a legend (``plots.Blitter.needs_full_draw``). From
+  that draw the kernel sends the *background* (the figure without its moving artists) and,
+  for what lies above them inside the Axes (points over a decision boundary, a note over a
+  loss curve), transparent *layer* pictures.
+- **Each frame is numbers**: every moving Line2D as its vertices in the picture's pixels
+  (Matplotlib's own transforms, log axes and all; float32) with its colour, width, dashes and
+  markers; every moving image as its RGBA pixels and the box it fills. ~1 ms per plot.
+- **The browser paints** (``layered.js``): the background, the items in Matplotlib's drawing
+  order, the layers, then the opaque legends pasted back from the background, into an
+  offscreen canvas shown at once on the next animation frame. It says which frame it painted
+  a few times a second (every message costs the kernel and the page); the kernel keeps at most
+  WINDOW frames beyond the last one painted and sends the newest when the page catches up, so
+  a slow page or network gets fewer frames, never a backlog.
+
+The figure stays a plain Matplotlib Figure (Agg canvas): ``savefig`` gives the same plot
+whole, and tests/test_layered.py checks a scene drawn by Matplotlib itself against a full draw.
+"""
+from __future__ import annotations
+
+import math
+import pathlib
+import time
+
+import anywidget
+import numpy as np
+import traitlets
+from matplotlib.backend_bases import ResizeEvent
+from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
+from matplotlib.colors import to_rgba
+from matplotlib.figure import Figure
+from matplotlib.image import AxesImage
+from matplotlib.lines import Line2D
+
+from .. import plots
+from . import _base
+
+WINDOW = 30                # frames sent beyond the last one the page said it painted (it says so about once a second)
+ACK_SECONDS = 3.0          # no acknowledgement for this long: taken as lost, send anyway
+_CAPS = {"butt": "butt", "round": "round", "projecting": "square"}
+_JOINS = {"miter": "miter", "round": "round", "bevel": "bevel"}
+_NO_MARKER = (None, "None", "none", "", " ")
+
+
+def _css(color, alpha=None) -> str | None:
+    """A Matplotlib colour as CSS ``rgba(...)``; None when it is fully transparent or 'none'."""
+    if color is None or (isinstance(color, str) and color.lower() == "none"):
+        return None
+    r, g, b, a = to_rgba(color, alpha)
+    if a == 0:
+        return None
+    return f"rgba({round(r * 255)},{round(g * 255)},{round(b * 255)},{a:.4g})"
+
+
+class LayeredCanvas(anywidget.AnyWidget):
+    """A widget showing ``figure``; ``show()`` sends its current state (see the module docstring).
+
+    ``LayeredCanvas(figure, css_class=None)`` gives the figure a plain Agg canvas.
+    ``follow(views)`` says which views it shows (before the first ``show()``): a ``plots.Blitter``
+    over them names the moving artists and keeps the backgrounds. ``stats`` counts what was sent.
+    """
+
+    _esm = pathlib.Path(__file__).with_name("layered.js")
+    _css = ".bk-layered { line-height: 0; }"
+    pictures = traitlets.Dict({}).tag(sync=True)   # {generation, background: PNG, layers: [{png, rect}]}
+    scene = traitlets.Dict({}).tag(sync=True)      # one frame: see _scene
+    css_size = traitlets.List([]).tag(sync=True)   # [width, height] in CSS pixels
+    ratio = traitlets.Float(1.0).tag(sync=True)    # the page's devicePixelRatio (set by the front end)
+
+    def __init__(self, figure: Figure, css_class: str | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.figure = figure
+        FigureCanvasAgg(figure)
+        self.base_dpi = figure.dpi
+        width, height = figure.get_size_inches() * figure.dpi
+        self.css_size = [int(round(width)), int(round(height))]
+        self.blitter = None
+        # frames and pictures sent, frames held back, acknowledgements; seconds spent checking
+        # for a full draw (and drawing, when one was due), building scenes, sending them
+        self.stats = {"frames": 0, "pictures": 0, "held": 0, "painted": 0, "check_seconds": 0.0,
+                      "scene_seconds": 0.0, "send_seconds": 0.0}
+        self._plan = None            # [(ax, [("line" | "image", artist) | ("layer", index)], clip of covers)]
+        self._generation = 0
+        self._frame = 0
+        self._painted = 0            # the newest frame the page says it painted
+        self._showing = False        # a page has said "ready": frames wait for its acknowledgements
+        self._last_ack = 0.0
+        self._held = False           # a frame was held back (the window was full): send it on the next ack
+        if css_class:
+            self.add_class(css_class)
+        self.on_msg(self._on_message)
+        self.observe(self._on_ratio, names="ratio")
+
+    # -- what a panel calls --
+    def follow(self, views) -> "plots.Blitter":
+        """Show these views (``plots`` views on this figure): their moving artists are the ones
+        sent as numbers. Returns the Blitter that names them and keeps what lies behind them."""
+        self.blitter = plots.Blitter(self.figure, views, paint_after_draw=False)
+        return self.blitter
+
+    def show(self) -> str:
+        """Send the figure's current state: "frame", "pictures" (a full draw and a frame), or
+        "held" (the page has WINDOW frames to paint already; the newest follows its next ack)."""
+        if self._showing and self._frame - self._painted >= WINDOW and \
+                time.monotonic() - self._last_ack < ACK_SECONDS:
+            self._held = True
+            self.stats["held"] += 1
+            return "held"
+        self._held = False
+        started = time.perf_counter()
+        kind = "frame"
+        drew = False
+        for _ in range(3):           # new artists are marked by one draw and saved by the next
+            if not self.blitter.needs_full_draw():
+                break
+            self.figure.canvas.draw()
+            drew = True
+        pictures = None
+        if drew or self._plan is None:
+            pictures = self._pictures()
+            kind = "pictures"
+        checked = time.perf_counter()
+        scene = self._scene()
+        built = time.perf_counter()
+        with self.hold_sync():
+            if pictures is not None:
+                self.pictures = pictures
+                self.stats["pictures"] += 1
+            self.scene = scene
+        done = time.perf_counter()
+        self.stats["frames"] += 1
+        self.stats["check_seconds"] += checked - started
+        self.stats["scene_seconds"] += built - checked
+        self.stats["send_seconds"] += done - built
+        return kind
+
+    # -- the pictures (after a full draw) --
+    def _pictures(self) -> dict:
+        canvas = self.figure.canvas
+        renderer = canvas.get_renderer()
+        height, width = int(renderer.height), int(renderer.width)
+        background = np.asarray(renderer.buffer_rgba()).copy()
+        plan, layers, boxes = [], [], []
+        saved_all = self.blitter._saved or {}
+        for ax, steps in self.blitter._animated.items():
+            saved = saved_all.get(ax)
+            if saved is None or saved.box is None:
+                continue
+            rows, columns = saved._rows(saved.box)
+            background[rows, columns] = saved.background
+            entries, run = [], []
+            for artist, moving in steps:
+                if not artist.get_visible():
+                    continue
+                if moving and isinstance(artist, (Line2D, AxesImage)):
+                    if run:
+                        entries.append(("layer", len(layers)))
+                        layers.append((run, saved))
+                        run = []
+                    entries.append(("line" if isinstance(artist, Line2D) else "image", artist))
+                else:
+                    run.append(artist)
+            if run:
+                entries.append(("layer", len(layers)))
+                layers.append((run, saved))
+            covers = [[w[1].start, w[0].start, w[1].stop - w[1].start, w[0].stop - w[0].start]
+                      for w, _ in saved.covers]
+            plan.append((ax, entries, covers))
+            boxes.append([columns.start, rows.start, columns.stop - columns.start, rows.stop - rows.start])
+        self._plan, self._boxes = plan, boxes
+        self._generation += 1
+        sent_layers = []
+        for run, saved in layers:
+            layer = RendererAgg(width, height, self.figure.dpi)
+            layer.clear()
+            with self.blitter._quietly():
+                for artist in run:
+                    artist.draw(layer)
+            rows, columns = saved._rows(saved.box)
+            pixels = np.asarray(layer.buffer_rgba())[rows, columns]
+            sent_layers.append({"png": _base.png_bytes(np.ascontiguousarray(pixels)),
+                                "rect": [columns.start, rows.start]})
+        return {"generation": self._generation, "background": _base.png_bytes(background),
+                "layers": sent_layers}
+
+    # -- a frame --
+    def _scene(self) -> dict:
+        renderer = self.figure.canvas.get_renderer()
+        height = float(renderer.height)
+        axes, items = [], []
+        for index, (ax, entries, covers) in enumerate(self._plan):
+            for kind, what in entries:
+                if kind == "layer":
+                    items.append({"kind": "layer", "index": what, "axes": index})
+                    continue
+                item = _line_item(what, renderer, height) if kind == "line" else _image_item(what, height)
+                if item is not None:
+                    item["axes"] = index
+                    items.append(item)
+            axes.append({"box": self._boxes[index], "dirty": self._dirty(ax, index), "covers": covers})
+        self._frame += 1
+        return {"frame": self._frame, "background": self._generation,
+                "size": [int(renderer.width), int(renderer.height)],
+                "ratio": self.figure.dpi / self.base_dpi, "axes": axes, "items": items}
+
+    def _dirty(self, ax, index: int):
+        """The columns of the Axes' box (pixels: [left, right]) whose picture the views' updates
+        changed since the last frame (None: all of it, []: none), from each view's ``dirty_x``
+        (the x range in data where its lines changed; see ``plots._set_line``)."""
+        start, end = plots.NOTHING
+        for view in self.blitter.views:
+            if view.ax is ax:
+                start, end = plots._widen((start, end), getattr(view, "dirty_x", plots.ALL))
+                view.dirty_x = plots.NOTHING
+        saved = (self.blitter._saved or {}).get(ax)
+        if saved is None:
+            return None
+        strip = saved.strip(start, end)
+        if strip is None:
+            return []
+        if strip.extents.tolist() == saved.box.extents.tolist():
+            return None
+        return [float(strip.x0), float(strip.x1)]
+
+    # -- the page's messages --
+    def _on_message(self, _widget, content, _buffers) -> None:
+        kind = content.get("type") if isinstance(content, dict) else None
+        if kind == "ready":                # a new view of this widget: it paints what the model holds
+            self._showing = True
+            self._painted = self._frame
+            self._last_ack = time.monotonic()
+        elif kind == "painted":
+            self.stats["painted"] += 1
+            self._painted = max(self._painted, int(content.get("frame", 0)))
+            self._last_ack = time.monotonic()
+            if self._held:
+                self.show()
+
+    def _on_ratio(self, change) -> None:
+        """A page with another devicePixelRatio: render at it, so the picture is sharp there."""
+        ratio = change["new"]
+        if not (isinstance(ratio, (int, float)) and math.isfinite(ratio) and 0.5 <= ratio <= 4):
+            return
+        self.figure.set_dpi(self.base_dpi * ratio)
+        ResizeEvent("resize_event", self.figure.canvas)._process()
+        self.figure.stale = True
+
+
+def _line_item(line: Line2D, renderer, height: float) -> dict:
+    xy = line.get_transform().transform(np.asarray(line.get_xydata(), dtype=float))
+    xy[:, 1] = height - xy[:, 1]
+    xy[~np.isfinite(xy).all(axis=1)] = np.nan
+    pixels = renderer.points_to_pixels
+    alpha = line.get_alpha()
+    style = line.get_linestyle()
+    stroke = None if style in ("None", "none", "", " ") else _css(line.get_color(), alpha)
+    offset, dashes = line._dash_pattern          # points, scaled by the line width as Matplotlib does
+    x = xy[:, 0][~np.isnan(xy[:, 0])]
+    item = {"kind": "line", "xy": xy.astype(np.float32).tobytes(), "stroke": stroke,
+            "sorted": bool(np.all(x[1:] >= x[:-1])),      # x never decreases: the page can find a strip's part
+            "width": float(pixels(line.get_linewidth())),
+            "dash": [float(pixels(d)) for d in dashes] if dashes else [],
+            "offset": float(pixels(offset or 0.0)),
+            "cap": _CAPS.get(line.get_dash_capstyle() if dashes else line.get_solid_capstyle(), "butt"),
+            "join": _JOINS.get(line.get_dash_joinstyle() if dashes else line.get_solid_joinstyle(), "round"),
+            "clip": _clip(line, height), "marker": None}
+    marker = line.get_marker()
+    if marker not in _NO_MARKER:
+        item["marker"] = {"shape": str(marker), "size": float(pixels(line.get_markersize())),
+                          "face": _css(line.get_markerfacecolor(), alpha),
+                          "edge": _css(line.get_markeredgecolor(), alpha),
+                          "edge_width": float(pixels(line.get_markeredgewidth()))}
+    return item
+
+
+def _image_item(image: AxesImage, height: float) -> dict | None:
+    array = image.get_array()
+    if array is None:
+        return None
+    rgba = image.to_rgba(array, bytes=True)
+    left, right, bottom, top = image.get_extent()
+    (x0, y0), (x1, y1) = image.get_transform().transform([(left, bottom), (right, top)])
+    if image.origin == "lower":              # row 0 at the bottom: the page wants the top row first
+        rgba = rgba[::-1]
+    if y1 < y0:                               # the extent's "top" is below its "bottom" on screen
+        rgba, (y0, y1) = rgba[::-1], (y1, y0)
+    if x1 < x0:
+        rgba, (x0, x1) = rgba[:, ::-1], (x1, x0)
+    return {"kind": "image", "rgba": np.ascontiguousarray(rgba).tobytes(), "shape": list(rgba.shape[:2]),
+            "rect": [float(x0), float(height - y1), float(x1 - x0), float(y1 - y0)],
+            "smooth": image.get_interpolation() not in ("nearest", "none"),
+            "alpha": 1.0 if image.get_alpha() is None else float(image.get_alpha()),
+            "clip": _clip(image, height)}
+
+
+def _clip(artist, height: float) -> list | None:
+    if not artist.get_clip_on() or artist.get_clip_box() is None:
+        return None
+    box = artist.get_clip_box()
+    return [float(box.x0), float(height - box.y1), float(box.width), float(box.height)]
+
+
+def layered_figure(width: float, height: float, css_class: str | None = None, dpi: int = 100):
+    """A Matplotlib Figure and the LayeredCanvas widget that shows it: ``(figure, widget)``."""
+    figure = Figure(figsize=(width, height), dpi=dpi, layout="constrained")
+    return figure, LayeredCanvas(figure, css_class=css_class)

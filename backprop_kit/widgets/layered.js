@@ -1,0 +1,243 @@
+// The browser half of backprop_kit.widgets.LayeredCanvas (see _layered.py for the whole story).
+//
+// The kernel sends two things:
+//   pictures  {generation, background: PNG, layers: [{png, rect}]}, new only after Matplotlib
+//             drew the figure whole (an axis limit, a label changed): the figure without its
+//             moving artists, and transparent pictures of what lies above them;
+//   scene     {frame, background (the generation it belongs to), size, ratio, items, covers},
+//             every frame: the moving artists as numbers, in drawing order.
+// A frame is painted on the next animation frame: the background, each item (a line stroked
+// through its vertices, an image scaled into its box, a layer picture), then the legends
+// ("covers") pasted back from the background; all in one task, so the page never shows half a
+// frame. The element's data-frames attribute counts the frames painted (a hook for tests). Each painted frame is acknowledged, so the kernel never sends
+// frames faster than the page shows them.
+
+
+function bytesOf(view) {
+  // a DataView (a binary buffer of the widget's state) as its own ArrayBuffer
+  return view.buffer.slice(view.byteOffset, view.byteOffset + view.byteLength);
+}
+
+async function decode(view) {
+  return await createImageBitmap(new Blob([bytesOf(view)], { type: "image/png" }));
+}
+
+function clipTo(ctx, rect) {
+  if (!rect) return;
+  ctx.beginPath();
+  ctx.rect(rect[0], rect[1], rect[2], rect[3]);
+  ctx.clip();
+}
+
+function marker(ctx, shape, x, y, size) {
+  const r = size / 2;
+  ctx.beginPath();
+  if (shape === "s") ctx.rect(x - r, y - r, size, size);
+  else if (shape === "D") { ctx.moveTo(x, y - r); ctx.lineTo(x + r, y); ctx.lineTo(x, y + r); ctx.lineTo(x - r, y); ctx.closePath(); }
+  else if (shape === "^") { ctx.moveTo(x, y - r); ctx.lineTo(x + r, y + r); ctx.lineTo(x - r, y + r); ctx.closePath(); }
+  else ctx.arc(x, y, r, 0, 2 * Math.PI);
+}
+
+function firstAtOrAfter(v, x) {
+  // the first vertex (index into pairs) whose x is >= x, in a line whose x never decreases
+  // (NaN vertices sit between sorted ones: step over them)
+  let lo = 0, hi = v.length / 2;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    let k = mid;
+    while (k < hi && Number.isNaN(v[2 * k])) k++;
+    if (k === hi) { hi = mid; continue; }
+    if (v[2 * k] < x) lo = k + 1; else hi = mid;
+  }
+  return lo;
+}
+
+function drawLine(ctx, item, columns) {
+  const v = new Float32Array(bytesOf(item.xy));     // x, y, x, y, ... in pixels; NaN breaks the line
+  let start = 0, stop = v.length;
+  if (columns && item.sorted) {                     // only the part near the columns being redrawn
+    const reach = item.width + (item.marker ? item.marker.size + item.marker.edge_width : 0) + 2;
+    start = 2 * Math.max(firstAtOrAfter(v, columns[0] - reach) - 2, 0);
+    stop = 2 * Math.min(firstAtOrAfter(v, columns[1] + reach) + 2, v.length / 2);
+  }
+  ctx.save();
+  clipTo(ctx, item.clip);
+  if (item.width > 0 && item.stroke) {
+    ctx.beginPath();
+    let pen = false;
+    for (let i = start; i < stop; i += 2) {
+      const x = v[i], y = v[i + 1];
+      if (Number.isNaN(x) || Number.isNaN(y)) { pen = false; continue; }
+      if (pen) ctx.lineTo(x, y); else { ctx.moveTo(x, y); pen = true; }
+    }
+    ctx.strokeStyle = item.stroke;
+    ctx.lineWidth = item.width;
+    ctx.lineCap = item.cap;
+    ctx.lineJoin = item.join;
+    ctx.setLineDash(item.dash || []);
+    ctx.lineDashOffset = item.offset || 0;
+    ctx.stroke();
+  }
+  if (item.marker) {
+    const m = item.marker;
+    ctx.setLineDash([]);
+    ctx.lineWidth = m.edge_width;
+    for (let i = start; i < stop; i += 2) {
+      if (Number.isNaN(v[i]) || Number.isNaN(v[i + 1])) continue;
+      marker(ctx, m.shape, v[i], v[i + 1], m.size);
+      if (m.face) { ctx.fillStyle = m.face; ctx.fill(); }
+      if (m.edge && m.edge_width > 0) { ctx.strokeStyle = m.edge; ctx.stroke(); }
+    }
+  }
+  ctx.restore();
+}
+
+function drawImage(ctx, item, scratch) {
+  const [h, w] = item.shape;
+  if (scratch.width !== w || scratch.height !== h) { scratch.width = w; scratch.height = h; }
+  const pixels = new Uint8ClampedArray(bytesOf(item.rgba));
+  scratch.getContext("2d").putImageData(new ImageData(pixels, w, h), 0, 0);
+  ctx.save();
+  clipTo(ctx, item.clip);
+  ctx.globalAlpha = item.alpha;
+  ctx.imageSmoothingEnabled = item.smooth;
+  ctx.imageSmoothingQuality = "high";
+  const [x, y, dw, dh] = item.rect;
+  ctx.drawImage(scratch, x, y, dw, dh);
+  ctx.restore();
+}
+
+function render({ model, el }) {
+  el.classList.add("bk-layered");
+  const canvas = document.createElement("canvas");
+  canvas.style.display = "block";
+  el.appendChild(canvas);
+  const scratch = document.createElement("canvas");  // an image item's pixels before scaling
+  let pictures = null;        // {generation, background: ImageBitmap, layers: [ImageBitmap]}
+  let loading = false, painted = -1, scheduled = false, alive = true;
+  el.dataset.frames = "0";
+
+  const size = model.get("css_size");
+  if (size && size.length === 2) { el.style.width = size[0] + "px"; el.style.height = size[1] + "px"; }
+
+  async function load(generation) {
+    // decode the pictures of the model's current generation (the newest the kernel sent)
+    loading = true;
+    try {
+      const sent = model.get("pictures");
+      if (!sent || sent.generation === undefined) return;
+      const background = await decode(sent.background);
+      const layers = await Promise.all(sent.layers.map(layer => decode(layer.png)));
+      pictures = { generation: sent.generation, background, layers, rects: sent.layers.map(layer => layer.rect) };
+    } catch (error) {
+      console.error("backprop_kit: a picture could not be decoded", error);
+    } finally {
+      loading = false;
+    }
+    schedule();
+  }
+
+  // what changed since the last painted frame, per Axes: null = all of it, else [left, right]
+  // columns (the union of every scene received since); whole = repaint everything
+  let whole = true, dirty = [];
+  function received() {
+    const scene = model.get("scene");
+    if (!scene || !scene.axes) return;
+    if (!pictures || scene.background !== pictures.generation || scene.frame !== painted + 1 + skipped) {
+      whole = true;
+    }
+    skipped += 1;
+    scene.axes.forEach((axes, i) => {
+      const now = axes.dirty, before = dirty[i];
+      if (now === null || before === null) dirty[i] = null;
+      else if (now.length === 0) dirty[i] = before === undefined ? [] : before;
+      else if (before === undefined || before.length === 0) dirty[i] = now.slice();
+      else dirty[i] = [Math.min(before[0], now[0]), Math.max(before[1], now[1])];
+    });
+    schedule();
+  }
+  let skipped = 0;    // scenes received since the last painted one
+
+  function paint() {
+    scheduled = false;
+    if (!alive) return;
+    const scene = model.get("scene");
+    if (!scene || !scene.size) return;
+    if (!pictures || pictures.generation !== scene.background) {
+      if (!loading) load(scene.background);
+      return;
+    }
+    if (scene.frame === painted) return;
+    const [width, height] = scene.size;
+    if (canvas.width !== width || canvas.height !== height) {
+      canvas.width = width; canvas.height = height; whole = true;
+    }
+    const cssWidth = width / scene.ratio + "px", cssHeight = height / scene.ratio + "px";
+    if (canvas.style.width !== cssWidth) { canvas.style.width = cssWidth; canvas.style.height = cssHeight; }
+    el.style.width = cssWidth; el.style.height = cssHeight;
+    const ctx = canvas.getContext("2d", { alpha: false });     // the background is opaque
+    ctx.globalAlpha = 1;
+    if (whole) ctx.drawImage(pictures.background, 0, 0);
+    scene.axes.forEach((axes, i) => {
+      const box = axes.box;
+      let columns = null;                           // null: the whole Axes
+      if (!whole) {
+        const change = dirty[i];
+        if (change !== null && change !== undefined && change.length === 0) return;    // nothing moved here
+        if (change) columns = [Math.max(change[0], box[0]), Math.min(change[1], box[0] + box[2])];
+        if (columns && columns[1] <= columns[0]) return;
+      }
+      const region = columns ? [columns[0], box[1], columns[1] - columns[0], box[3]] : box;
+      ctx.save();
+      clipTo(ctx, region);
+      if (!whole) ctx.drawImage(pictures.background, ...region, ...region);
+      for (const item of scene.items) {
+        if (item.axes !== i) continue;
+        if (item.kind === "line") drawLine(ctx, item, columns);
+        else if (item.kind === "image") drawImage(ctx, item, scratch);
+        else if (item.kind === "layer") {
+          const rect = pictures.rects[item.index];
+          ctx.drawImage(pictures.layers[item.index], rect[0], rect[1]);
+        }
+      }
+      ctx.restore();
+      for (const [x, y, w, h] of axes.covers) ctx.drawImage(pictures.background, x, y, w, h, x, y, w, h);
+    });
+    whole = false; dirty = []; skipped = 0;
+    painted = scene.frame;
+    el.dataset.frames = String(Number(el.dataset.frames) + 1);
+    acknowledge();
+  }
+
+  // say which frame was painted, at most every ACK_MS (and once more after the last one): each
+  // message to the kernel makes it busy for a moment, which JupyterLab shows (its kernel status,
+  // the tab's icon): a page-wide update that costs more than painting a frame
+  const ACK_MS = 1000;
+  let acked = -1, lastAck = 0, ackTimer = null;
+  function acknowledge() {
+    const wait = lastAck + ACK_MS - performance.now();
+    if (wait <= 0) {
+      if (ackTimer !== null) { clearTimeout(ackTimer); ackTimer = null; }
+      if (painted !== acked && alive) {
+        acked = painted; lastAck = performance.now();
+        model.send({ type: "painted", frame: painted });
+      }
+    } else if (ackTimer === null) {
+      ackTimer = setTimeout(() => { ackTimer = null; acknowledge(); }, wait + 1);
+    }
+  }
+
+  function schedule() {
+    if (!scheduled && alive) { scheduled = true; requestAnimationFrame(paint); }
+  }
+
+  const ratio = window.devicePixelRatio || 1;
+  if (model.get("ratio") !== ratio) { model.set("ratio", ratio); model.save_changes(); }
+  model.on("change:scene", received);
+  model.on("change:pictures", schedule);
+  model.send({ type: "ready" });
+  received();
+  return () => { alive = false; };
+}
+
+export default { render };

@@ -1,0 +1,219 @@
+"""The Playground's live plots (issue 6): a LayeredCanvas sends a background picture, layer
+pictures and each frame's moving artists as numbers; drawn in that order they make the same
+plot as Matplotlib's own full draw. Here a small reference painter (the page's painting, done
+with Matplotlib in pixel coordinates) draws what was sent, and the result is held to a full
+draw of the figure. Also: frames are held back when the page is behind, and released when it
+says it painted; strips; a page with another devicePixelRatio gets pictures at its resolution."""
+import io
+import json
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.transforms import Bbox, IdentityTransform  # noqa: E402
+from PIL import Image  # noqa: E402
+
+import backprop_kit as bk  # noqa: E402
+from backprop_kit import plots  # noqa: E402
+from backprop_kit.widgets import Playground, _layered  # noqa: E402
+
+# a painted frame may differ from a full draw where antialiased edges are blended differently
+# (line ends at the clip, markers, the legend's one-pixel edge, the image's resampling at its
+# border): a thin fringe, never a region
+OFF_LEVELS = 60          # a pixel is "off" when a channel differs by more than this
+MAX_OFF_SHARE = 0.003    # at most this share of the pixels may be off (0.00-0.03% seen)
+
+
+def png(data) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(bytes(data))).convert("RGBA"))
+
+
+def _css_rgba(text):
+    if text is None:
+        return None
+    r, g, b, a = json.loads("[" + text[5:-1] + "]")
+    return (r / 255, g / 255, b / 255, a)
+
+
+def paint(widget, skip_items=False) -> np.ndarray:
+    """What the page shows for the widget's current pictures and scene (layered.js, in Matplotlib)."""
+    pictures, scene = widget.pictures, widget.scene
+    assert scene["background"] == pictures["generation"]
+    width, height = scene["size"]
+    dpi = 100.0
+    figure = Figure(figsize=(width / dpi, height / dpi), dpi=dpi)
+    FigureCanvasAgg(figure)
+    background = png(pictures["background"])
+    assert background.shape[:2] == (height, width)
+    z = [0]
+
+    def image(pixels, x, y):                  # pixels' top left corner at page pixel (x, y)
+        z[0] += 1
+        figure.figimage(pixels, xo=int(round(x)), yo=int(round(height - y - pixels.shape[0])),
+                        origin="upper", zorder=z[0])
+
+    def clip_box(rect):
+        if rect is None:
+            return None
+        x, y, w, h = rect
+        return Bbox.from_extents(x, height - y - h, x + w, height - y)
+
+    image(background, 0, 0)
+    for index, axes in enumerate(scene["axes"]):
+        for item in scene["items"]:
+            if item["axes"] != index or skip_items and item["kind"] != "layer":
+                continue
+            if item["kind"] == "line":
+                xy = np.frombuffer(bytes(item["xy"]), dtype=np.float32).reshape(-1, 2).astype(float)
+                marker = item["marker"] or {}
+                points = 72 / dpi
+                line = Line2D(xy[:, 0], height - xy[:, 1], transform=IdentityTransform(),
+                              color=_css_rgba(item["stroke"]) or "none",
+                              linestyle="-" if item["stroke"] else "none",
+                              linewidth=item["width"] * points,
+                              marker=marker.get("shape", "None"),
+                              markersize=marker.get("size", 0) * points,
+                              markerfacecolor=_css_rgba(marker.get("face")) or "none",
+                              markeredgecolor=_css_rgba(marker.get("edge")) or "none",
+                              markeredgewidth=marker.get("edge_width", 0) * points)
+                if item["dash"]:          # pixels, already scaled by the line width
+                    with matplotlib.rc_context({"lines.scale_dashes": False}):
+                        line.set_linestyle((item["offset"] * points, [d * points for d in item["dash"]]))
+                z[0] += 1
+                line.set_zorder(z[0])
+                figure.add_artist(line)
+                if item["clip"] is not None:
+                    line.set_clip_box(clip_box(item["clip"]))
+            elif item["kind"] == "image":
+                rows, columns = item["shape"]
+                pixels = np.frombuffer(bytes(item["rgba"]), dtype=np.uint8).reshape(rows, columns, 4)
+                x, y, w, h = item["rect"]
+                scaled = np.asarray(Image.fromarray(pixels).resize((int(round(w)), int(round(h))),
+                                                                   Image.BILINEAR))
+                image(scaled, x, y)
+            else:
+                layer = pictures["layers"][item["index"]]
+                image(png(layer["png"]), *layer["rect"])
+        for x, y, w, h in axes["covers"]:
+            image(background[y:y + h, x:x + w], x, y)
+    figure.canvas.draw()
+    return np.asarray(figure.canvas.buffer_rgba()).copy()
+
+
+def full_draw(figure) -> np.ndarray:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=figure.dpi)
+    return png(buffer.getvalue())
+
+
+def off_share(a, b) -> float:
+    assert a.shape == b.shape
+    return float(np.mean(np.abs(a.astype(int) - b.astype(int)).max(axis=2) > OFF_LEVELS))
+
+
+CASES = [("xor", {}), ("spiral", {"classes": 3}), ("sine", {}), ("circles", {"clip": 1.0, "layers": 3})]
+
+
+@pytest.mark.parametrize("dataset, options", CASES, ids=[c[0] for c in CASES])
+def test_what_the_page_paints_is_the_full_draw(dataset, options):
+    panel = Playground(dataset=dataset, seed=0, **options)
+    for steps in (1, 40, 400):
+        panel.trainer.step(steps)
+        panel._show(playing=True)
+        for name, widget in panel.canvases.items():
+            painted, full = paint(widget), full_draw(panel.figures[name])
+            share = off_share(painted, full)
+            assert share < MAX_OFF_SHARE, f"{dataset} {name} after {panel.trainer.steps} steps: {share:.2%} off"
+            # and the test sees the moving artists: without them the picture is far off
+            if panel.trainer.steps > 100 and name != "boundary":
+                assert off_share(paint(widget, skip_items=True), full) > 2 * MAX_OFF_SHARE
+
+
+def test_a_scene_holds_the_lines_in_the_pictures_pixels():
+    panel = Playground(seed=0)
+    panel.controls["log_loss"].value = True
+    panel.trainer.step(300)
+    panel._show()
+    view, widget = panel.views.loss, panel.canvases["loss"]
+    height = widget.scene["size"][1]
+    lines = [item for item in widget.scene["items"] if item["kind"] == "line"]
+    assert len(lines) == len(view.moving_artists())
+    for line, item in zip(view.moving_artists(), lines):
+        expected = line.get_transform().transform(line.get_xydata())
+        got = np.frombuffer(bytes(item["xy"]), dtype=np.float32).reshape(-1, 2)
+        assert np.allclose(got[:, 0], expected[:, 0], atol=0.01, equal_nan=True)
+        assert np.allclose(got[:, 1], height - expected[:, 1], atol=0.01, equal_nan=True)
+        assert item["width"] == pytest.approx(line.get_linewidth() * 100 / 72)
+        assert item["sorted"]
+
+
+def test_a_frame_redraws_only_the_strip_where_lines_changed():
+    panel = Playground(seed=0)
+    panel.trainer.step(2000)
+    panel._show(playing=True)
+    panel.trainer.step(20)
+    panel._show(playing=True)
+    for name in ("loss", "gradients"):
+        axes = panel.canvases[name].scene["axes"][0]
+        left, right = axes["dirty"]
+        box = axes["box"]
+        assert box[0] <= left < right <= box[0] + box[2]
+        assert right - left < box[2] / 3, (name, axes)
+    assert panel.canvases["boundary"].scene["axes"][0]["dirty"] is None      # the image: all of it
+
+
+def test_frames_wait_for_a_page_that_is_behind_and_follow_when_it_catches_up():
+    panel = Playground(seed=0)
+    widget = panel.canvases["loss"]
+    widget._on_message(widget, {"type": "ready"}, [])
+    sent = []
+    widget.observe(lambda change: sent.append(change["new"]["frame"]), names="scene")
+    for _ in range(_layered.WINDOW + 5):
+        panel.trainer.step(5)
+        panel._show(playing=True)
+    assert len(sent) == _layered.WINDOW and widget.stats["held"] == 5
+    widget._on_message(widget, {"type": "painted", "frame": sent[-1]}, [])     # the page caught up
+    assert len(sent) == _layered.WINDOW + 1            # the newest state, at once
+    panel.trainer.step(5)
+    panel._show(playing=True)
+    assert len(sent) == _layered.WINDOW + 2
+
+
+def test_a_frame_without_a_page_is_still_kept_in_the_model():
+    panel = Playground(seed=0)
+    for _ in range(3 * _layered.WINDOW):
+        panel.trainer.step(5)
+        panel._show(playing=True)
+    assert panel.canvases["loss"].stats["held"] == 0
+    assert panel.canvases["loss"].scene["frame"] == panel.canvases["loss"]._frame
+
+
+def test_a_page_with_another_pixel_ratio_gets_pictures_at_its_resolution():
+    panel = Playground(seed=0)
+    widget = panel.canvases["boundary"]
+    width, height = widget.scene["size"]
+    widget.ratio = 2.0
+    panel._show()
+    assert widget.scene["size"] == [2 * width, 2 * height]
+    assert png(widget.pictures["background"]).shape[:2] == (2 * height, 2 * width)
+    assert widget.scene["ratio"] == 2.0 and widget.css_size == [width, height]
+    assert off_share(paint(widget), full_draw(panel.figures["boundary"])) < MAX_OFF_SHARE
+    widget.ratio = float("nan")                      # nonsense from a page is ignored
+    assert panel.figures["boundary"].dpi == 200
+
+
+def test_the_playground_shows_its_figures_on_layered_canvases():
+    panel = Playground(seed=0)
+    for name in ("loss", "gradients", "boundary"):
+        widget = _layered.LayeredCanvas
+        canvas = bk.widgets._base.find(panel, f"bk-plot-{name}")
+        assert isinstance(canvas, widget) and canvas is panel.canvases[name]
+        assert canvas.figure is panel.figures[name] is getattr(panel.views, name).ax.figure
+        assert canvas.blitter is panel.blitters[name]
+    assert "export default { render }" in str(_layered.LayeredCanvas._esm)     # the page's half, loaded
