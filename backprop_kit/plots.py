@@ -1020,6 +1020,11 @@ class Blitter:
         """Whether anything but the moving artists' data changed since the last full draw (or
         there was none yet, or it could not save the backgrounds): then only a full draw shows it."""
         canvas = self.fig.canvas
+        if (not self.fig.stale and self._saved is not None and canvas.get_renderer() is self._renderer
+                and self._size == canvas.get_width_height(physical=True)):
+            # an added or changed artist marks the figure stale (an animated one does not): so
+            # nothing but the moving artists changed (checked per frame: this is the cheap way)
+            return False
         fresh = self._mark()
         return bool(fresh or self._saved is None or self.fig.stale or canvas.get_renderer() is not self._renderer
                     or self._size != canvas.get_width_height(physical=True)

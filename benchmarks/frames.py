@@ -115,7 +115,9 @@ def main(argv=None) -> None:
 def _serialised(widget):
     """A LayeredCanvas frame as the kernel sends it: the scene built, split into JSON and buffers."""
     from ipywidgets.widgets.widget import _remove_buffers
-    state, _, buffers = _remove_buffers({"scene": widget._scene()})
+
+    from backprop_kit.widgets._layered import pack
+    state, _, buffers = _remove_buffers({"scene": pack(widget._scene())})
     return json.dumps(state).encode(), buffers
 
 

@@ -43,7 +43,7 @@ def _css_rgba(text):
 
 def paint(widget, skip_items=False) -> np.ndarray:
     """What the page shows for the widget's current pictures and scene (layered.js, in Matplotlib)."""
-    pictures, scene = widget.pictures, widget.scene
+    pictures, scene = widget.pictures, _layered.unpack(widget.scene)
     assert scene["background"] == pictures["generation"]
     width, height = scene["size"]
     dpi = 100.0
@@ -140,9 +140,9 @@ def test_a_scene_holds_the_lines_in_the_pictures_pixels():
     panel.controls["log_loss"].value = True
     panel.trainer.step(300)
     panel._show()
-    view, widget = panel.views.loss, panel.canvases["loss"]
-    height = widget.scene["size"][1]
-    lines = [item for item in widget.scene["items"] if item["kind"] == "line"]
+    view, scene = panel.views.loss, _layered.unpack(panel.canvases["loss"].scene)
+    height = scene["size"][1]
+    lines = [item for item in scene["items"] if item["kind"] == "line"]
     assert len(lines) == len(view.moving_artists())
     for line, item in zip(view.moving_artists(), lines):
         expected = line.get_transform().transform(line.get_xydata())
@@ -160,12 +160,12 @@ def test_a_frame_redraws_only_the_strip_where_lines_changed():
     panel.trainer.step(20)
     panel._show(playing=True)
     for name in ("loss", "gradients"):
-        axes = panel.canvases[name].scene["axes"][0]
+        axes = _layered.unpack(panel.canvases[name].scene)["axes"][0]
         left, right = axes["dirty"]
         box = axes["box"]
         assert box[0] <= left < right <= box[0] + box[2]
         assert right - left < box[2] / 3, (name, axes)
-    assert panel.canvases["boundary"].scene["axes"][0]["dirty"] is None      # the image: all of it
+    assert _layered.unpack(panel.canvases["boundary"].scene)["axes"][0]["dirty"] is None   # the image: all
 
 
 def test_frames_wait_for_a_page_that_is_behind_and_follow_when_it_catches_up():
@@ -197,12 +197,13 @@ def test_a_frame_without_a_page_is_still_kept_in_the_model():
 def test_a_page_with_another_pixel_ratio_gets_pictures_at_its_resolution():
     panel = Playground(seed=0)
     widget = panel.canvases["boundary"]
-    width, height = widget.scene["size"]
+    width, height = _layered.unpack(widget.scene)["size"]
     widget.ratio = 2.0
     panel._show()
-    assert widget.scene["size"] == [2 * width, 2 * height]
+    scene = _layered.unpack(widget.scene)
+    assert scene["size"] == [2 * width, 2 * height]
     assert png(widget.pictures["background"]).shape[:2] == (2 * height, 2 * width)
-    assert widget.scene["ratio"] == 2.0 and widget.css_size == [width, height]
+    assert scene["ratio"] == 2.0 and widget.css_size == [width, height]
     assert off_share(paint(widget), full_draw(panel.figures["boundary"])) < MAX_OFF_SHARE
     widget.ratio = float("nan")                      # nonsense from a page is ignored
     assert panel.figures["boundary"].dpi == 200

@@ -25,6 +25,7 @@ whole, and tests/test_layered.py checks a scene drawn by Matplotlib itself again
 """
 from __future__ import annotations
 
+import json
 import math
 import pathlib
 import time
@@ -70,7 +71,7 @@ class LayeredCanvas(anywidget.AnyWidget):
     _esm = pathlib.Path(__file__).with_name("layered.js")
     _css = ".bk-layered { line-height: 0; }"
     pictures = traitlets.Dict({}).tag(sync=True)   # {generation, background: PNG, layers: [{png, rect}]}
-    scene = traitlets.Dict({}).tag(sync=True)      # one frame: see _scene
+    scene = traitlets.Dict({}).tag(sync=True)      # one frame: _scene(), packed (see pack)
     css_size = traitlets.List([]).tag(sync=True)   # [width, height] in CSS pixels
     ratio = traitlets.Float(1.0).tag(sync=True)    # the page's devicePixelRatio (set by the front end)
 
@@ -127,7 +128,7 @@ class LayeredCanvas(anywidget.AnyWidget):
             pictures = self._pictures()
             kind = "pictures"
         checked = time.perf_counter()
-        scene = self._scene()
+        scene = pack(self._scene())
         built = time.perf_counter()
         with self.hold_sync():
             if pictures is not None:
@@ -253,8 +254,45 @@ class LayeredCanvas(anywidget.AnyWidget):
         self.figure.stale = True
 
 
+def pack(scene: dict) -> dict:
+    """A scene as sent: {frame, background, meta: the scene as JSON with each item's "xy" or
+    "rgba" bytes replaced by [offset, length] into data, data: those bytes, each at an offset
+    that is a multiple of 4 (a Float32Array's alignment)}. Two strings and one buffer are far
+    cheaper for ipywidgets to send than a tree of small dicts and buffers."""
+    chunks, offset, items = [], 0, []
+    for item in scene["items"]:
+        item = dict(item)
+        for key in ("xy", "rgba"):
+            if key in item:
+                data = item[key]
+                item[key] = [offset, len(data)]
+                padding = b"\0" * (-len(data) % 4)
+                chunks += [data, padding]
+                offset += len(data) + len(padding)
+        items.append(item)
+    meta = json.dumps(dict(scene, items=items), separators=(",", ":"))
+    return {"frame": scene["frame"], "background": scene["background"], "meta": meta, "data": b"".join(chunks)}
+
+
+def unpack(sent: dict) -> dict:
+    """The scene that ``pack`` packed (what the page reads from it)."""
+    scene = json.loads(sent["meta"])
+    data = bytes(sent["data"])
+    for item in scene["items"]:
+        for key in ("xy", "rgba"):
+            if key in item:
+                start, length = item[key]
+                item[key] = data[start:start + length]
+    return scene
+
+
 def _line_item(line: Line2D, renderer, height: float) -> dict:
-    xy = line.get_transform().transform(np.asarray(line.get_xydata(), dtype=float))
+    x, y = line.get_xdata(orig=True), line.get_ydata(orig=True)
+    if isinstance(x, np.ndarray) and isinstance(y, np.ndarray) and x.dtype.kind == y.dtype.kind == "f":
+        xy = np.column_stack([x, y])       # the views' float arrays, without Line2D's recaching
+    else:
+        xy = np.asarray(line.get_xydata(), dtype=float)
+    xy = line.get_transform().transform(xy)
     xy[:, 1] = height - xy[:, 1]
     xy[~np.isfinite(xy).all(axis=1)] = np.nan
     pixels = renderer.points_to_pixels

@@ -52,8 +52,20 @@ function firstAtOrAfter(v, x) {
   return lo;
 }
 
+function unpack(sent) {
+  // a scene as the kernel packed it (_layered.pack): JSON, and one buffer that the items'
+  // "xy" (float32 pixels) and "rgba" (uint8) point into as [offset, length]
+  const scene = JSON.parse(sent.meta);
+  const data = bytesOf(sent.data);
+  for (const item of scene.items) {
+    if (item.xy) item.xy = new Float32Array(data, item.xy[0], item.xy[1] / 4);
+    if (item.rgba) item.rgba = new Uint8ClampedArray(data, item.rgba[0], item.rgba[1]);
+  }
+  return scene;
+}
+
 function drawLine(ctx, item, columns) {
-  const v = new Float32Array(bytesOf(item.xy));     // x, y, x, y, ... in pixels; NaN breaks the line
+  const v = item.xy;                                // x, y, x, y, ... in pixels; NaN breaks the line
   let start = 0, stop = v.length;
   if (columns && item.sorted) {                     // only the part near the columns being redrawn
     const reach = item.width + (item.marker ? item.marker.size + item.marker.edge_width : 0) + 2;
@@ -95,8 +107,7 @@ function drawLine(ctx, item, columns) {
 function drawImage(ctx, item, scratch) {
   const [h, w] = item.shape;
   if (scratch.width !== w || scratch.height !== h) { scratch.width = w; scratch.height = h; }
-  const pixels = new Uint8ClampedArray(bytesOf(item.rgba));
-  scratch.getContext("2d").putImageData(new ImageData(pixels, w, h), 0, 0);
+  scratch.getContext("2d").putImageData(new ImageData(item.rgba, w, h), 0, 0);
   ctx.save();
   clipTo(ctx, item.clip);
   ctx.globalAlpha = item.alpha;
@@ -140,9 +151,12 @@ function render({ model, el }) {
   // what changed since the last painted frame, per Axes: null = all of it, else [left, right]
   // columns (the union of every scene received since); whole = repaint everything
   let whole = true, dirty = [];
+  let current = null;  // the newest scene, unpacked
   function received() {
-    const scene = model.get("scene");
-    if (!scene || !scene.axes) return;
+    const sent = model.get("scene");
+    if (!sent || !sent.meta) return;
+    const scene = unpack(sent);
+    current = scene;
     if (!pictures || scene.background !== pictures.generation || scene.frame !== painted + 1 + skipped) {
       whole = true;
     }
@@ -161,7 +175,7 @@ function render({ model, el }) {
   function paint() {
     scheduled = false;
     if (!alive) return;
-    const scene = model.get("scene");
+    const scene = current;
     if (!scene || !scene.size) return;
     if (!pictures || pictures.generation !== scene.background) {
       if (!loading) load(scene.background);
