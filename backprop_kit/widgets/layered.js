@@ -112,7 +112,7 @@ function drawImage(ctx, item, scratch) {
   clipTo(ctx, item.clip);
   ctx.globalAlpha = item.alpha;
   ctx.imageSmoothingEnabled = item.smooth;
-  ctx.imageSmoothingQuality = "high";
+  ctx.imageSmoothingQuality = "low";          // bilinear, as Matplotlib's "bilinear" (and cheap)
   const [x, y, dw, dh] = item.rect;
   ctx.drawImage(scratch, x, y, dw, dh);
   ctx.restore();
