@@ -218,3 +218,41 @@ def test_the_playground_shows_its_figures_on_layered_canvases():
         assert canvas.figure is panel.figures[name] is getattr(panel.views, name).ax.figure
         assert canvas.blitter is panel.blitters[name]
     assert "export default { render }" in str(_layered.LayeredCanvas._esm)     # the page's half, loaded
+
+
+def test_a_page_that_opens_later_gets_the_newest_frame_and_junk_messages_are_ignored():
+    panel = Playground(seed=0)
+    widget = panel.canvases["loss"]
+    widget._on_message(widget, {"type": "ready"}, [])
+    for _ in range(_layered.WINDOW + 3):
+        panel.trainer.step(5)
+        panel._show(playing=True)
+    assert widget.stats["held"] == 3
+    widget._on_message(widget, {"type": "painted", "frame": "soon"}, [])    # ignored
+    widget._on_message(widget, {"type": "mystery"}, [])
+    assert widget.stats["painted"] == 0
+    widget._on_message(widget, {"type": "ready"}, [])                     # the page was reloaded
+    assert widget.scene["frame"] == widget._frame and not widget._held
+
+
+class _PointsView:
+    """A view whose moving artist is neither a line nor an image (points that move)."""
+
+    def __init__(self, ax):
+        self.ax = ax
+        self.points = ax.scatter([0.2, 0.8], [0.3, 0.6])
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+
+    def moving_artists(self):
+        return [self.points]
+
+
+def test_moving_artists_that_are_not_lines_or_images_are_redrawn_whole_each_frame():
+    figure, widget = _layered.layered_figure(3.0, 3.0)
+    view = _PointsView(figure.add_subplot())
+    widget.follow([view])
+    assert widget.show() == "pictures"
+    view.points.set_offsets([[0.5, 0.5], [0.1, 0.9]])
+    assert widget.show() == "pictures"                      # a new layer picture holds them
+    assert off_share(paint(widget), full_draw(figure)) < MAX_OFF_SHARE

@@ -13,12 +13,13 @@ plots 35-60 ms, on top of the training the view is meant to show. So the work is
 - **Each frame is numbers**: every moving Line2D as its vertices in the picture's pixels
   (Matplotlib's own transforms, log axes and all; float32) with its colour, width, dashes and
   markers; every moving image as its RGBA pixels and the box it fills. ~1 ms per plot.
-- **The browser paints** (``layered.js``): the background, the items in Matplotlib's drawing
-  order, the layers, then the opaque legends pasted back from the background, into an
-  offscreen canvas shown at once on the next animation frame. It says which frame it painted
-  a few times a second (every message costs the kernel and the page); the kernel keeps at most
-  WINDOW frames beyond the last one painted and sends the newest when the page catches up, so
-  a slow page or network gets fewer frames, never a backlog.
+- **The browser paints** (``layered.js``), on the next animation frame and only inside the
+  columns of each Axes where lines changed (``_dirty``): the background, the items in
+  Matplotlib's drawing order, the layers, then the opaque legends pasted back from the
+  background. It says which frame it painted about once a second (each message to the kernel
+  makes JupyterLab show the kernel busy, a page-wide update); the kernel keeps at most WINDOW
+  frames beyond the last one painted and sends the newest when the page catches up, so a slow
+  page or network gets fewer frames, never a backlog.
 
 The figure stays a plain Matplotlib Figure (Agg canvas): ``savefig`` gives the same plot
 whole, and tests/test_layered.py checks a scene drawn by Matplotlib itself against a full draw.
@@ -87,7 +88,8 @@ class LayeredCanvas(anywidget.AnyWidget):
         # for a full draw (and drawing, when one was due), building scenes, sending them
         self.stats = {"frames": 0, "pictures": 0, "held": 0, "painted": 0, "check_seconds": 0.0,
                       "scene_seconds": 0.0, "send_seconds": 0.0}
-        self._plan = None            # [(ax, [("line" | "image", artist) | ("layer", index)], clip of covers)]
+        self._plan = None            # [(ax, [("line" | "image", artist) | ("layer", index)], covers)]
+        self._redraw_always = False  # a moving artist that is neither a line nor an image: full draws
         self._generation = 0
         self._frame = 0
         self._painted = 0            # the newest frame the page says it painted
@@ -123,6 +125,9 @@ class LayeredCanvas(anywidget.AnyWidget):
                 break
             self.figure.canvas.draw()
             drew = True
+        if self._redraw_always and not drew:
+            self.figure.canvas.draw()
+            drew = True
         pictures = None
         if drew or self._plan is None:
             pictures = self._pictures()
@@ -149,6 +154,7 @@ class LayeredCanvas(anywidget.AnyWidget):
         height, width = int(renderer.height), int(renderer.width)
         background = np.asarray(renderer.buffer_rgba()).copy()
         plan, layers, boxes = [], [], []
+        self._redraw_always = False
         saved_all = self.blitter._saved or {}
         for ax, steps in self.blitter._animated.items():
             saved = saved_all.get(ax)
@@ -166,8 +172,9 @@ class LayeredCanvas(anywidget.AnyWidget):
                         layers.append((run, saved))
                         run = []
                     entries.append(("line" if isinstance(artist, Line2D) else "image", artist))
-                else:
+                else:                # drawn into a layer picture, which a full draw renews
                     run.append(artist)
+                    self._redraw_always |= moving
             if run:
                 entries.append(("layer", len(layers)))
                 layers.append((run, saved))
@@ -237,9 +244,11 @@ class LayeredCanvas(anywidget.AnyWidget):
             self._showing = True
             self._painted = self._frame
             self._last_ack = time.monotonic()
-        elif kind == "painted":
+            if self._held:                 # ... which must be the newest state
+                self.show()
+        elif kind == "painted" and isinstance(content.get("frame"), int):
             self.stats["painted"] += 1
-            self._painted = max(self._painted, int(content.get("frame", 0)))
+            self._painted = max(self._painted, content["frame"])
             self._last_ack = time.monotonic()
             if self._held:
                 self.show()

@@ -4,14 +4,17 @@
 //   pictures  {generation, background: PNG, layers: [{png, rect}]}, new only after Matplotlib
 //             drew the figure whole (an axis limit, a label changed): the figure without its
 //             moving artists, and transparent pictures of what lies above them;
-//   scene     {frame, background (the generation it belongs to), size, ratio, items, covers},
-//             every frame: the moving artists as numbers, in drawing order.
-// A frame is painted on the next animation frame: the background, each item (a line stroked
-// through its vertices, an image scaled into its box, a layer picture), then the legends
-// ("covers") pasted back from the background; all in one task, so the page never shows half a
-// frame. The element's data-frames attribute counts the frames painted (a hook for tests). Each painted frame is acknowledged, so the kernel never sends
-// frames faster than the page shows them.
-
+//   scene     every frame, packed (_layered.pack: JSON "meta" and one "data" buffer):
+//             {frame, background (the generation it belongs to), size, ratio,
+//              axes: [{box, dirty, covers}], items: the moving artists as numbers, in drawing order}.
+// A frame is painted on the next animation frame, in each Axes only inside the columns where
+// lines changed since the last painted frame ("dirty"; everything after new pictures): the
+// background, each item (a line stroked through its vertices, an image scaled into its box, a
+// layer picture), then the legends ("covers") pasted back from the background; all in one task,
+// so the page never shows half a frame. The element's data-frames attribute counts the frames
+// painted (a hook for tests). About once a second the page says which frame it painted: the
+// kernel sends at most a window of frames beyond that one, so a slow page gets fewer frames,
+// never a backlog.
 
 function bytesOf(view) {
   // a DataView (a binary buffer of the widget's state) as its own ArrayBuffer
@@ -131,7 +134,7 @@ function render({ model, el }) {
   const size = model.get("css_size");
   if (size && size.length === 2) { el.style.width = size[0] + "px"; el.style.height = size[1] + "px"; }
 
-  async function load(generation) {
+  async function load() {
     // decode the pictures of the model's current generation (the newest the kernel sent)
     loading = true;
     try {
@@ -178,7 +181,7 @@ function render({ model, el }) {
     const scene = current;
     if (!scene || !scene.size) return;
     if (!pictures || pictures.generation !== scene.background) {
-      if (!loading) load(scene.background);
+      if (!loading) load();
       return;
     }
     if (scene.frame === painted) return;
