@@ -185,6 +185,29 @@ def test_frames_wait_for_a_page_that_is_behind_and_follow_when_it_catches_up():
     assert len(sent) == _layered.WINDOW + 2
 
 
+def test_frames_wait_while_the_page_lags_and_ask_it_to_answer_quickly():
+    """A slow link: frames reach the page late. From URGENT_SECONDS of lag the scenes ask the page
+    to say what it painted at once; beyond LAG_SECONDS the kernel holds frames back."""
+    panel = Playground(seed=0)
+    widget = panel.canvases["loss"]
+    widget._on_message(widget, {"type": "ready"}, [])
+    panel.trainer.step(5)
+    panel._show(playing=True)
+    assert widget.scene["ack"] is False
+    first, sent_at = widget._in_flight[0]
+    widget._in_flight[0] = (first, sent_at - 1.5)             # as if sent 1.5 s ago, still unpainted
+    widget._last_ack -= 0.5
+    panel.trainer.step(5)
+    panel._show(playing=True)
+    assert widget.scene["ack"] is True and widget.stats["held"] == 0
+    widget._in_flight[0] = (first, sent_at - 2.5)
+    panel.trainer.step(5)
+    panel._show(playing=True)
+    assert widget.stats["held"] == 1
+    widget._on_message(widget, {"type": "painted", "frame": widget.scene["frame"]}, [])
+    assert not widget._held and len(widget._in_flight) == 1     # the held frame went out at once
+
+
 def test_a_frame_without_a_page_is_still_kept_in_the_model():
     panel = Playground(seed=0)
     for _ in range(3 * _layered.WINDOW):

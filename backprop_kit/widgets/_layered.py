@@ -19,13 +19,14 @@ plots 35-60 ms, on top of the training the view is meant to show. So the work is
   background. It says which frame it painted about once a second (each message to the kernel
   makes JupyterLab show the kernel busy, a page-wide update); the kernel keeps at most WINDOW
   frames beyond the last one painted and sends the newest when the page catches up, so a slow
-  page or network gets fewer frames, never a backlog.
+  page or network gets fewer frames, never a backlog (see LAG_SECONDS).
 
 The figure stays a plain Matplotlib Figure (Agg canvas): ``savefig`` gives the same plot
 whole, and tests/test_layered.py checks a scene drawn by Matplotlib itself against a full draw.
 """
 from __future__ import annotations
 
+import collections
 import json
 import math
 import pathlib
@@ -44,8 +45,15 @@ from matplotlib.lines import Line2D
 from .. import plots
 from . import _base
 
-WINDOW = 30                # frames sent beyond the last one the page said it painted (it says so about once a second)
-ACK_SECONDS = 3.0          # no acknowledgement for this long: taken as lost, send anyway
+# Flow control: the page says which frame it painted about once a second, or within 0.1 s when
+# a scene asks it to ("ack"). The kernel holds frames back while the oldest one not yet said
+# painted was sent more than LAG_SECONDS ago (a slow link, e.g. Binder: the plots lag ~2 s at
+# most, never a backlog), or WINDOW frames are in flight, and asks for quick answers from
+# URGENT_SECONDS on.
+WINDOW = 60
+LAG_SECONDS = 2.0
+URGENT_SECONDS = 1.25
+ACK_SECONDS = 3.0          # no acknowledgement at all for this long: taken as lost, send anyway
 _CAPS = {"butt": "butt", "round": "round", "projecting": "square"}
 _JOINS = {"miter": "miter", "round": "round", "bevel": "bevel"}
 _NO_MARKER = (None, "None", "none", "", " ")
@@ -93,6 +101,7 @@ class LayeredCanvas(anywidget.AnyWidget):
         self._generation = 0
         self._frame = 0
         self._painted = 0            # the newest frame the page says it painted
+        self._in_flight = collections.deque()    # (frame, time.monotonic() sent) not yet said painted
         self._showing = False        # a page has said "ready": frames wait for its acknowledgements
         self._last_ack = 0.0
         self._held = False           # a frame was held back (the window was full): send it on the next ack
@@ -111,8 +120,7 @@ class LayeredCanvas(anywidget.AnyWidget):
     def show(self) -> str:
         """Send the figure's current state: "frame", "pictures" (a full draw and a frame), or
         "held" (the page has WINDOW frames to paint already; the newest follows its next ack)."""
-        if self._showing and self._frame - self._painted >= WINDOW and \
-                time.monotonic() - self._last_ack < ACK_SECONDS:
+        if self._showing and self._window_full() and time.monotonic() - self._last_ack < ACK_SECONDS:
             self._held = True
             self.stats["held"] += 1
             return "held"
@@ -134,6 +142,9 @@ class LayeredCanvas(anywidget.AnyWidget):
             kind = "pictures"
         checked = time.perf_counter()
         scene = pack(self._scene())
+        if self._showing:
+            self._in_flight.append((scene["frame"], time.monotonic()))
+            scene["ack"] = self._lag() > URGENT_SECONDS              # "say so at once"
         built = time.perf_counter()
         with self.hold_sync():
             if pictures is not None:
@@ -146,6 +157,13 @@ class LayeredCanvas(anywidget.AnyWidget):
         self.stats["scene_seconds"] += built - checked
         self.stats["send_seconds"] += done - built
         return kind
+
+    def _lag(self) -> float:
+        """Seconds since the oldest frame not yet said painted was sent (0: none)."""
+        return time.monotonic() - self._in_flight[0][1] if self._in_flight else 0.0
+
+    def _window_full(self) -> bool:
+        return len(self._in_flight) >= WINDOW or self._lag() > LAG_SECONDS
 
     # -- the pictures (after a full draw) --
     def _pictures(self) -> dict:
@@ -243,12 +261,15 @@ class LayeredCanvas(anywidget.AnyWidget):
         if kind == "ready":                # a new view of this widget: it paints what the model holds
             self._showing = True
             self._painted = self._frame
+            self._in_flight.clear()
             self._last_ack = time.monotonic()
             if self._held:                 # ... which must be the newest state
                 self.show()
         elif kind == "painted" and isinstance(content.get("frame"), int):
             self.stats["painted"] += 1
             self._painted = max(self._painted, content["frame"])
+            while self._in_flight and self._in_flight[0][0] <= self._painted:
+                self._in_flight.popleft()
             self._last_ack = time.monotonic()
             if self._held:
                 self.show()
@@ -280,7 +301,8 @@ def pack(scene: dict) -> dict:
                 offset += len(data) + len(padding)
         items.append(item)
     meta = json.dumps(dict(scene, items=items), separators=(",", ":"))
-    return {"frame": scene["frame"], "background": scene["background"], "meta": meta, "data": b"".join(chunks)}
+    return {"frame": scene["frame"], "background": scene["background"], "meta": meta, "data": b"".join(chunks),
+            "ack": False}
 
 
 def unpack(sent: dict) -> dict:

@@ -153,13 +153,14 @@ function render({ model, el }) {
 
   // what changed since the last painted frame, per Axes: null = all of it, else [left, right]
   // columns (the union of every scene received since); whole = repaint everything
-  let whole = true, dirty = [];
+  let whole = true, dirty = [], urgent = false;
   let current = null;  // the newest scene, unpacked
   function received() {
     const sent = model.get("scene");
     if (!sent || !sent.meta) return;
     const scene = unpack(sent);
     current = scene;
+    if (sent.ack) urgent = true;
     if (!pictures || scene.background !== pictures.generation || scene.frame !== painted + 1 + skipped) {
       whole = true;
     }
@@ -221,26 +222,31 @@ function render({ model, el }) {
       for (const [x, y, w, h] of axes.covers) ctx.drawImage(pictures.background, x, y, w, h, x, y, w, h);
     });
     whole = false; dirty = []; skipped = 0;
+    const wasUrgent = urgent; urgent = false;
     painted = scene.frame;
     el.dataset.frames = String(Number(el.dataset.frames) + 1);
-    acknowledge();
+    acknowledge(wasUrgent);
   }
 
-  // say which frame was painted, at most every ACK_MS (and once more after the last one): each
-  // message to the kernel makes it busy for a moment, which JupyterLab shows (its kernel status,
-  // the tab's icon): a page-wide update that costs more than painting a frame
-  const ACK_MS = 1000;
-  let acked = -1, lastAck = 0, ackTimer = null;
-  function acknowledge() {
-    const wait = lastAck + ACK_MS - performance.now();
-    if (wait <= 0) {
-      if (ackTimer !== null) { clearTimeout(ackTimer); ackTimer = null; }
+  // say which frame was painted, at most every ACK_MS (and once more after the last one), or
+  // every URGENT_MS while the kernel asks (its window is half full: a slow link): each message
+  // to the kernel makes it busy for a moment, which JupyterLab shows (its kernel status, the
+  // tab's icon): a page-wide update that costs more than painting a frame
+  const ACK_MS = 1000, URGENT_MS = 100;
+  let acked = -1, lastAck = 0, ackTimer = null, ackDue = Infinity;
+  function acknowledge(now) {
+    const due = lastAck + (now ? URGENT_MS : ACK_MS);
+    if (due <= performance.now()) {
+      if (ackTimer !== null) { clearTimeout(ackTimer); ackTimer = null; ackDue = Infinity; }
       if (painted !== acked && alive) {
         acked = painted; lastAck = performance.now();
         model.send({ type: "painted", frame: painted });
       }
-    } else if (ackTimer === null) {
-      ackTimer = setTimeout(() => { ackTimer = null; acknowledge(); }, wait + 1);
+    } else if (due < ackDue) {                     // (an urgent one replaces a later one)
+      if (ackTimer !== null) clearTimeout(ackTimer);
+      ackDue = due;
+      ackTimer = setTimeout(() => { ackTimer = null; ackDue = Infinity; acknowledge(now); },
+                            due - performance.now() + 1);
     }
   }
 
