@@ -375,7 +375,8 @@ def learning_rate_slider(value: float = 0.03, css_class: str = "bk-learning-rate
 class Status(widgets.HTML):
     """One line under a panel: progress, or a warning (divergence) or error in colour.
 
-    ``text`` is the plain text, for tests; ``kind`` is 'info', 'warning' or 'error'.
+    ``text`` is the plain text, for tests; ``kind`` is 'info', 'warning' or 'error';
+    ``shown_at`` the ``time.monotonic()`` of the last ``show``.
     """
 
     COLOURS = {"info": "inherit", "warning": "#b45309", "error": "#b91c1c"}
