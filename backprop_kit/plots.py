@@ -1018,18 +1018,18 @@ class Blitter:
 
     def needs_full_draw(self) -> bool:
         """Whether anything but the moving artists' data changed since the last full draw (or
-        there was none yet, or it could not save the backgrounds): then only a full draw shows it."""
+        there was none yet, or it could not save the backgrounds: new artists, marked animated
+        by that draw, are saved by the next): then only a full draw shows it. An added or
+        changed artist marks the figure stale; a moving (animated) one does not."""
         canvas = self.fig.canvas
-        if (not self.fig.stale and self._saved is not None and canvas.get_renderer() is self._renderer
-                and self._size == canvas.get_width_height(physical=True)):
-            # an added or changed artist marks the figure stale (an animated one does not): so
-            # nothing but the moving artists changed (checked per frame: this is the cheap way)
-            return False
-        fresh = self._mark()
-        return bool(fresh or self._saved is None or self.fig.stale or canvas.get_renderer() is not self._renderer
-                    or self._size != canvas.get_width_height(physical=True)
-                    or set(self._saved) != set(self._animated)
-                    or any(s.steps != self._animated[ax] for ax, s in self._saved.items()))
+        return (self.fig.stale or self._saved is None or canvas.get_renderer() is not self._renderer
+                or self._size != canvas.get_width_height(physical=True))
+
+    def full_draw(self) -> None:
+        """Draw the figure whole, its moving artists marked animated first (so this one draw
+        saves the backgrounds, see ``_on_draw``)."""
+        self._mark()
+        self.fig.canvas.draw()
 
     def draw(self) -> str:
         """Show the views' current data: blit when only the moving artists changed, else a full draw."""
@@ -1039,7 +1039,7 @@ class Blitter:
             self.counts["idle"] += 1
             return "idle"
         if self.needs_full_draw():
-            canvas.draw()
+            self.full_draw()
             self.counts["full"] += 1
             return "full"
         renderer, drawn = canvas.get_renderer(), []

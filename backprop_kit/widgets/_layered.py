@@ -59,7 +59,7 @@ _JOINS = {"miter": "miter", "round": "round", "bevel": "bevel"}
 _NO_MARKER = (None, "None", "none", "", " ")
 
 
-def _css(color, alpha=None) -> str | None:
+def _css_colour(color, alpha=None) -> str | None:
     """A Matplotlib colour as CSS ``rgba(...)``; None when it is fully transparent or 'none'."""
     if color is None or (isinstance(color, str) and color.lower() == "none"):
         return None
@@ -128,13 +128,10 @@ class LayeredCanvas(anywidget.AnyWidget):
         started = time.perf_counter()
         kind = "frame"
         drew = False
-        for _ in range(3):           # new artists are marked by one draw and saved by the next
-            if not self.blitter.needs_full_draw():
+        for _ in range(2):           # (a draw that changes the figure, e.g. a relayout, needs another)
+            if not (self.blitter.needs_full_draw() or self._redraw_always and not drew):
                 break
-            self.figure.canvas.draw()
-            drew = True
-        if self._redraw_always and not drew:
-            self.figure.canvas.draw()
+            self.blitter.full_draw()
             drew = True
         pictures = None
         if drew or self._plan is None:
@@ -170,7 +167,7 @@ class LayeredCanvas(anywidget.AnyWidget):
         canvas = self.figure.canvas
         renderer = canvas.get_renderer()
         height, width = int(renderer.height), int(renderer.width)
-        background = np.asarray(renderer.buffer_rgba()).copy()
+        background = np.asarray(renderer.buffer_rgba()).copy()   # drawn without the moving artists
         plan, layers, boxes = [], [], []
         self._redraw_always = False
         saved_all = self.blitter._saved or {}
@@ -179,7 +176,6 @@ class LayeredCanvas(anywidget.AnyWidget):
             if saved is None or saved.box is None:
                 continue
             rows, columns = saved._rows(saved.box)
-            background[rows, columns] = saved.background
             entries, run = [], []
             for artist, moving in steps:
                 if not artist.get_visible():
@@ -329,7 +325,7 @@ def _line_item(line: Line2D, renderer, height: float) -> dict:
     pixels = renderer.points_to_pixels
     alpha = line.get_alpha()
     style = line.get_linestyle()
-    stroke = None if style in ("None", "none", "", " ") else _css(line.get_color(), alpha)
+    stroke = None if style in ("None", "none", "", " ") else _css_colour(line.get_color(), alpha)
     offset, dashes = line._dash_pattern          # points, scaled by the line width as Matplotlib does
     x = xy[:, 0][~np.isnan(xy[:, 0])]
     item = {"kind": "line", "xy": xy.astype(np.float32).tobytes(), "stroke": stroke,
@@ -343,8 +339,8 @@ def _line_item(line: Line2D, renderer, height: float) -> dict:
     marker = line.get_marker()
     if marker not in _NO_MARKER:
         item["marker"] = {"shape": str(marker), "size": float(pixels(line.get_markersize())),
-                          "face": _css(line.get_markerfacecolor(), alpha),
-                          "edge": _css(line.get_markeredgecolor(), alpha),
+                          "face": _css_colour(line.get_markerfacecolor(), alpha),
+                          "edge": _css_colour(line.get_markeredgecolor(), alpha),
                           "edge_width": float(pixels(line.get_markeredgewidth()))}
     return item
 

@@ -221,8 +221,6 @@ class Playground(_base.Panel):
         self.blitters = {name: self.canvases[name].follow([getattr(self.views, name)]) for name in self.figures}
         self._note = None                  # what the loss note shows (text and placement)
         self._info_due = 0.0               # time.monotonic() from which a Play frame updates the training info
-        self._status_due = 0.0             # ... and the status line
-        self._training_seconds = 0.0       # spent in Play frames' training, in all (for measurements)
         self._wire()
         self._reset(data=data)
         self._quiet = False
@@ -445,7 +443,6 @@ class Playground(_base.Panel):
         self._trained_until = time.perf_counter()
         taken, seconds = trainer.steps - before, self._trained_until - started
         self._time_spent[0] += seconds
-        self._training_seconds += seconds
         self._last_training = seconds
         if taken:
             per_step = seconds / taken
@@ -645,10 +642,9 @@ class Playground(_base.Panel):
             self._show_training_info()
         if trainer.diverged:
             self.status.show(f"{trainer.diverged} Press Reset to start again.", "warning")
-        elif playing and time.monotonic() < self._status_due:    # a message and a re-render: ~10 a second
-            pass
+        elif playing and time.monotonic() - self.status.shown_at < STATUS_SECONDS:
+            pass                             # a message and a re-render: ~10 a second at most
         else:
-            self._status_due = time.monotonic() + STATUS_SECONDS
             text = plots.status(trainer)
             if trainer.steps == 0:
                 text = "ready: press Play or Step  ·  " + text

@@ -63,20 +63,24 @@ _KERNEL_STATS_START = """
 import time as _time
 def _bk_stats():
     out = {"frames": panel._loop.frames if panel._loop else 0, "time": _time.perf_counter(),
-           "cpu": _time.process_time(), "training": panel._training_seconds,
-           "show": getattr(panel, "_bk_show_seconds", 0.0)}
+           "cpu": _time.process_time(), "show": getattr(panel, "_bk_show_seconds", 0.0),
+           "training": getattr(panel, "_bk_training_seconds", 0.0)}
     for _name, _canvas in panel.canvases.items():
         out[_name] = dict(_canvas.stats)
     return out
-if not hasattr(panel, "_bk_show_seconds"):
-    panel._bk_show_seconds, _bk_show = 0.0, panel._show
-    def _bk_timed_show(*args, **kwargs):
+def _bk_timed(owner, name, total):          # add up in panel.<total> the seconds in owner.<name>
+    setattr(panel, total, 0.0)
+    method = getattr(owner, name)
+    def timed(*args, **kwargs):
         _started = _time.perf_counter()
         try:
-            return _bk_show(*args, **kwargs)
+            return method(*args, **kwargs)
         finally:
-            panel._bk_show_seconds += _time.perf_counter() - _started
-    panel._show = _bk_timed_show
+            setattr(panel, total, getattr(panel, total) + _time.perf_counter() - _started)
+    setattr(owner, name, timed)
+if not hasattr(panel, "_bk_show_seconds"):
+    _bk_timed(panel, "_show", "_bk_show_seconds")
+    _bk_timed(panel.trainer, "step", "_bk_training_seconds")     # a Play frame's training
 _bk_before = _bk_stats()
 """
 _KERNEL_STATS_END = """
