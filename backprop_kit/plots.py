@@ -296,6 +296,13 @@ class _Envelope:
 
 LIMITS = ("tight", "steady")
 STEADY_GROWTH = 3.0            # a steady step axis grows to this many times the steps taken
+# when a steady log axis changes, the room it leaves (in spans of the values shown) to fall
+# below them and to rise above them (beyond the legend's headroom): losses and gradient norms
+# drift by decades while training, and each change redraws the plot whole. (The room must keep
+# the values below 85% of the new height and, with the headroom, above 1/LOG_SHRINK of it, or
+# the next frame changes the limits again: tests/test_live_view.py holds that.)
+LOG_ROOM_BELOW, LOG_ROOM_ABOVE = 1.0, 0.3
+LOG_SHRINK = 5.0               # a steady log axis zooms in when its values use less than 1/this
 ALL, NOTHING = (-math.inf, math.inf), (math.inf, -math.inf)     # x ranges where a picture changed
 
 
@@ -308,8 +315,9 @@ def _set_limits(ax, low: float, high: float, steps: int, log: bool, steady: bool
     ``steady=False`` fits the numbers at hand on every call. ``steady=True`` (a live view) keeps
     the limits while they still fit: x grows to STEADY_GROWTH times the steps when they reach
     its end (or to ``ahead`` steps beyond them, if more: the steps expected in the next seconds),
-    y changes only when the values leave it (or use less than a third of it), with
-    room to fall on a log axis, so most frames leave the axes alone and only the lines are
+    y changes only when the values leave it (or use less than a third of it; a fifth on a log
+    axis), with
+    room to drift on a log axis (LOG_ROOM_BELOW, LOG_ROOM_ABOVE), so most frames leave the axes alone and only the lines are
     redrawn (see ``Blitter``): a change redraws the whole plot, text and all.
     """
     if log:
@@ -333,10 +341,11 @@ def _set_limits(ax, low: float, high: float, steps: int, log: bool, steady: bool
     if steady:
         shown = [scale(v) if v > 0 or not log else -math.inf for v in ax.get_ylim()]
         height = shown[1] - shown[0]
-        if (shown[0] <= low and high <= shown[0] + 0.85 * height and top - bottom >= height / 3
-                and math.isfinite(height)):
+        if (shown[0] <= low and high <= shown[0] + 0.85 * height
+                and top - bottom >= height / (LOG_SHRINK if log else 3.0) and math.isfinite(height)):
             return
-        bottom -= 0.5 * span if log else 0.0           # room to fall a while before the next change
+        if log:                                        # room to drift a while before the next change
+            bottom, top = bottom - LOG_ROOM_BELOW * span, top + LOG_ROOM_ABOVE * span
     ax.set_ylim(*((10.0 ** bottom, 10.0 ** top) if log else (bottom, top)))
 
 

@@ -198,6 +198,31 @@ def test_steady_limits_hold_the_lines_and_change_rarely(log):
     assert changes <= 25, changes            # a tight view changes its limits on every update
 
 
+@pytest.mark.parametrize("log", [False, True])
+def test_steady_limits_that_just_changed_hold_the_same_values(log):
+    # a change must leave room for the values it was made for, or every frame redraws the plot
+    ax = plots.new_figure((5, 3), pyplot=False).add_subplot()
+    if log:
+        ax.set_yscale("log")
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        low = 10.0 ** rng.uniform(-6, 1) if log else rng.uniform(0, 5)
+        high = low * 10.0 ** rng.uniform(0, 4) if log else low + rng.uniform(0, 10)
+        ax.set_ylim(1e-9, 1e-8) if log else ax.set_ylim(-100.0, -99.0)      # far from the values: a change
+        plots._set_limits(ax, low, high, 100, log=log, steady=True)
+        changed = ax.get_ylim()
+        assert changed[0] <= low and high <= changed[1]
+        # values that moved a little since (2% of their span, either way): the limits hold
+        for shift in (-0.02, 0.02):
+            if log:
+                factor = (high / low) ** shift
+                moved = (low * factor, high * factor)
+            else:
+                moved = (low + shift * (high - low), high + shift * (high - low))
+            plots._set_limits(ax, *moved, 100, log=log, steady=True)
+            assert ax.get_ylim() == changed, (low, high, moved)
+
+
 def test_limits_must_be_tight_or_steady():
     with pytest.raises(ValueError, match="limits must be one of"):
         plots.LossView(limits="loose")

@@ -14,7 +14,10 @@ machine cannot promise a frame rate to a test.
   with nothing drawn (``Playground(seed=0).trainer``, in chunks of 100 steps).
 """
 import json
+import os
 import time
+
+import psutil
 
 from browser_helpers import (RESULTS, kernel_execute, open_and_run, step_number, wait_canvas_drawn, wait_for_css,
                              wait_until)
@@ -119,6 +122,38 @@ def gaps(times: list) -> tuple:
     return d[len(d) // 2], d[-1]
 
 
+def _group(process) -> str:
+    """Which part of the set-up a process is: the kernel, the Jupyter server, the browser, ..."""
+    try:
+        command = " ".join(process.cmdline()).lower()
+    except (psutil.Error, OSError):
+        return "other"
+    if process.pid == os.getpid():
+        return "pytest (this test)"
+    if "ipykernel" in command:
+        return "kernel"
+    if "jupyter" in command and ("lab" in command or "server" in command):
+        return "Jupyter server"
+    if "chrom" in command or "headless_shell" in command:
+        return "Chromium (all its processes)"
+    if "playwright" in command or "node" in process.name().lower():
+        return "Playwright driver"
+    return "other"
+
+
+def cpu_seconds() -> dict:
+    """CPU seconds (user + system) used so far by each group of the machine's processes (see _group)."""
+    out = {}
+    for process in psutil.process_iter():
+        try:
+            times = process.cpu_times()
+        except (psutil.Error, OSError):
+            continue
+        group = _group(process)
+        out[group] = out.get(group, 0.0) + times.user + times.system
+    return out
+
+
 def test_playground_live_view_frame_rate(lab, page):
     images = []
 
@@ -151,7 +186,9 @@ def test_playground_live_view_frame_rate(lab, page):
     cdp.send("Performance.enable")
     metrics0 = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
     text0, t0, p0, i0 = status.inner_text(), time.monotonic(), page.evaluate("performance.now()"), len(images)
+    cpu0 = cpu_seconds()
     time.sleep(WINDOW)
+    cpu1 = cpu_seconds()
     text1, t1, p1, i1 = status.inner_text(), time.monotonic(), page.evaluate("performance.now()"), len(images)
     metrics1 = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
     kernel = kernel_execute(page, _KERNEL_STATS_END)
@@ -180,6 +217,9 @@ def test_playground_live_view_frame_rate(lab, page):
         "  the page's main thread (Chromium's Performance metrics, share of the window): " + ", ".join(
             f"{key} {(metrics1.get(key, 0) - metrics0.get(key, 0)) / seconds:.0%}"
             for key in ("TaskDuration", "ScriptDuration", "LayoutDuration", "RecalcStyleDuration")),
+        f"  the machine's {psutil.cpu_count()} cores, by process (CPU seconds per second of the window): " + ", ".join(
+            f"{group} {(cpu1[group] - cpu0.get(group, 0.0)) / seconds:.2f}"
+            for group in sorted(cpu1, key=lambda g: cpu0.get(g, 0.0) - cpu1[g])),
         "  in the kernel (per second of the window):",
         *("    " + line.replace("KERNEL ", "") for line in kernel.splitlines() if line.startswith("KERNEL")),
     ]
