@@ -316,9 +316,9 @@ def _set_limits(ax, low: float, high: float, steps: int, log: bool, steady: bool
     the limits while they still fit: x grows to STEADY_GROWTH times the steps when they reach
     its end (or to ``ahead`` steps beyond them, if more: the steps expected in the next seconds),
     y changes only when the values leave it (or use less than a third of it; a fifth on a log
-    axis), with
-    room to drift on a log axis (LOG_ROOM_BELOW, LOG_ROOM_ABOVE), so most frames leave the axes alone and only the lines are
-    redrawn (see ``Blitter``): a change redraws the whole plot, text and all.
+    axis, which gets room to drift: LOG_ROOM_BELOW, LOG_ROOM_ABOVE), so most frames leave the
+    axes alone and only the lines are redrawn (see ``Blitter``): a change redraws the whole
+    plot, text and all.
     """
     if log:
         low = max(low, 1e-300)

@@ -125,7 +125,7 @@ function render({ model, el }) {
   el.classList.add("bk-layered");
   const canvas = document.createElement("canvas");
   canvas.style.display = "block";
-  canvas.style.willChange = "transform";   // its own compositing layer: a frame repaints only the canvas
+  canvas.style.willChange = "transform";   // its own compositing layer (it changes ~20 times a second)
   el.appendChild(canvas);
   const scratch = document.createElement("canvas");  // an image item's pixels before scaling
   let pictures = null;        // {generation, background: ImageBitmap, layers: [ImageBitmap]}

@@ -126,6 +126,7 @@ def _group(process) -> str:
     """Which part of the set-up a process is: the kernel, the Jupyter server, the browser, ..."""
     try:
         command = " ".join(process.cmdline()).lower()
+        name = process.name().lower()
     except (psutil.Error, OSError):
         return "other"
     if process.pid == os.getpid():
@@ -136,7 +137,7 @@ def _group(process) -> str:
         return "Jupyter server"
     if "chrom" in command or "headless_shell" in command:
         return "Chromium (all its processes)"
-    if "playwright" in command or "node" in process.name().lower():
+    if "playwright" in command or "node" in name:
         return "Playwright driver"
     return "other"
 
