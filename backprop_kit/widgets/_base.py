@@ -594,7 +594,6 @@ class PlayLoop:
             return False
 
 
-
 FRAME_BUDGET = 0.05         # seconds of training per Play frame of the comparison panels
 
 

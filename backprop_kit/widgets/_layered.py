@@ -100,7 +100,6 @@ class LayeredCanvas(anywidget.AnyWidget):
         self._redraw_always = False  # a moving artist that is neither a line nor an image: full draws
         self._generation = 0
         self._frame = 0
-        self._painted = 0            # the newest frame the page says it painted
         self._in_flight = collections.deque()    # (frame, time.monotonic() sent) not yet said painted
         self._showing = False        # a page has said "ready": frames wait for its acknowledgements
         self._last_ack = 0.0
@@ -256,15 +255,13 @@ class LayeredCanvas(anywidget.AnyWidget):
         kind = content.get("type") if isinstance(content, dict) else None
         if kind == "ready":                # a new view of this widget: it paints what the model holds
             self._showing = True
-            self._painted = self._frame
             self._in_flight.clear()
             self._last_ack = time.monotonic()
             if self._held:                 # ... which must be the newest state
                 self.show()
         elif kind == "painted" and isinstance(content.get("frame"), int):
             self.stats["painted"] += 1
-            self._painted = max(self._painted, content["frame"])
-            while self._in_flight and self._in_flight[0][0] <= self._painted:
+            while self._in_flight and self._in_flight[0][0] <= content["frame"]:     # (sent in order)
                 self._in_flight.popleft()
             self._last_ack = time.monotonic()
             if self._held:

@@ -608,6 +608,7 @@ class Playground(_base.Panel):
         boundary_due = not playing or now >= self._boundary_due
         if boundary_due:
             views.boundary.update(trainer.net, draw=False)
+            boundary_seconds = time.perf_counter() - now
         for view in (views.loss, views.gradients):
             # while playing, a step axis that grows leaves room for the next AHEAD_SECONDS of steps
             # (each change redraws the plot whole); when it stops, the axis fits the steps again
@@ -632,9 +633,10 @@ class Playground(_base.Panel):
                            va="center", color=plots.PALETTE["ink"], visible=not trainer.steps)
         self._relayout_if_labels_changed()
         if boundary_due:
+            started = time.perf_counter()
             self.canvases["boundary"].show()
-            # its cost: the forward pass over its grid, and sending the image
-            self._boundary_due = now + BOUNDARY_PACE * (time.perf_counter() - now)
+            # its cost: the forward pass over its grid, and sending the image (not the other views' updates)
+            self._boundary_due = now + BOUNDARY_PACE * (boundary_seconds + time.perf_counter() - started)
         self.canvases["loss"].show()
         self.canvases["gradients"].show()
         if not playing or time.monotonic() >= self._info_due:     # a message to the browser: a few a second
