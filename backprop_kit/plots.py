@@ -31,6 +31,7 @@ from matplotlib.colors import LinearSegmentedColormap, to_rgb
 from matplotlib.figure import Figure
 from matplotlib.legend import Legend
 from matplotlib.lines import Line2D
+from matplotlib.ticker import LogLocator
 from matplotlib.transforms import Bbox
 
 from . import activations as _activations
@@ -353,7 +354,7 @@ def _plain_log_labels(ax) -> None:
     """Label a log y axis 0.01, 0.1, 1 instead of 10^-2 in mathtext (easier to read next to the
     loss values printed elsewhere), with 0.2 and 0.5 (and 0.3) between when the axis spans
     a decade or so, and every minor tick when it spans less than a factor of 4."""
-    from matplotlib.ticker import FuncFormatter, LogLocator
+    from matplotlib.ticker import FuncFormatter
 
     def label(value, _position):
         return f"{value:g}"
@@ -367,6 +368,33 @@ def _plain_log_labels(ax) -> None:
         wanted = ratio < 4 or (ratio < 10 and digit in (2, 3, 5)) or (ratio < 30 and digit in (2, 5))
         return label(value, position) if wanted else ""
     ax.yaxis.set_minor_formatter(FuncFormatter(minor_label))
+    ax.yaxis.set_minor_locator(_LogMinorLocator())
+
+
+def _log_minor_subs(decades: float) -> tuple:
+    """The minor ticks within each decade of a log axis spanning ``decades``: every 2..9 up to two
+    decades (they carry the labels 0.2, 0.3, 0.5 of a narrow axis), 2 and 5 up to four, and none
+    beyond, where they would be a dense comb. Each tick is drawn whole (its lines, its grid
+    line, an empty label) on every full draw: 48 of them took half the draw of a
+    5-decade gradient plot."""
+    if decades <= 2:
+        return tuple(range(2, 10))
+    return (2, 5) if decades <= 4 else ()
+
+
+class _LogMinorLocator(LogLocator):
+    """Minor ticks of a log y axis, as many as its span calls for (``_log_minor_subs``)."""
+
+    def __init__(self):
+        super().__init__(base=10, subs=tuple(range(2, 10)))
+
+    def tick_values(self, vmin, vmax):
+        if vmin > 0 and vmax > 0:
+            subs = _log_minor_subs(abs(math.log10(vmax) - math.log10(vmin)))
+            if not subs:
+                return np.array([])
+            self.set_params(subs=subs)
+        return super().tick_values(vmin, vmax)
 
 
 def layer_labels(layers: int) -> list[str]:

@@ -433,3 +433,20 @@ def test_plot_history_makes_a_static_figure(spiral):
 def test_layer_labels():
     assert plots.layer_labels(1) == ["layer 1 (output)"]
     assert plots.layer_labels(3) == ["layer 1 (input side)", "layer 2", "layer 3 (output)"]
+
+
+@pytest.mark.parametrize("limits, minor, labelled", [
+    ((0.3, 0.9), ["0.2", "0.3", "0.4", "0.5", "0.6", "0.7", "0.8", "0.9"], True),   # narrow: every 2..9, labelled
+    ((0.05, 2), 24, False),                      # under two decades: every 2..9
+    ((0.01, 3), ["0.002", "0.005", "0.02", "0.05", "0.2", "0.5", "2", "5"], False),   # up to four: 2 and 5
+    ((1e-5, 3), [], False),                      # wider: none (a dense comb, and half a full draw)
+])
+def test_log_axes_get_as_many_minor_ticks_as_their_span_calls_for(limits, minor, labelled):
+    ax = plots.new_figure((5, 3), pyplot=False).add_subplot()
+    ax.set_yscale("log")
+    plots._plain_log_labels(ax)
+    ax.set_ylim(*limits)
+    ticks = [f"{value:g}" for value in ax.yaxis.get_minorticklocs()]
+    assert (len(ticks) if isinstance(minor, int) else ticks) == minor
+    labels = [text.get_text() for text in ax.yaxis.get_minorticklabels() if text.get_text()]
+    assert (labels == ticks) if labelled else labels == []
