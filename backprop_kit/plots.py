@@ -345,8 +345,9 @@ def _set_limits(ax, low: float, high: float, steps: int, log: bool, steady: bool
         if (shown[0] <= low and high <= shown[0] + 0.85 * height
                 and top - bottom >= height / (LOG_SHRINK if log else 3.0) and math.isfinite(height)):
             return
-        if log:                                        # room to drift a while before the next change
-            bottom, top = bottom - LOG_ROOM_BELOW * span, top + LOG_ROOM_ABOVE * span
+        if log:                   # room to drift a while before the next change (10.0 ** 309 overflows,
+            # 10.0 ** -324 is 0.0, which a log axis ignores with a warning)
+            bottom, top = max(bottom - LOG_ROOM_BELOW * span, -300), min(top + LOG_ROOM_ABOVE * span, 300)
     ax.set_ylim(*((10.0 ** bottom, 10.0 ** top) if log else (bottom, top)))
 
 

@@ -3,6 +3,7 @@ pictures rebuild the picture on any keyframe, its PNGs decode to the pixels, env
 as a fresh one would, and steady axis limits hold their lines while changing rarely."""
 import base64
 import io
+import math
 
 import matplotlib
 
@@ -221,6 +222,21 @@ def test_steady_limits_that_just_changed_hold_the_same_values(log):
                 moved = (low + shift * (high - low), high + shift * (high - low))
             plots._set_limits(ax, *moved, 100, log=log, steady=True)
             assert ax.get_ylim() == changed, (low, high, moved)
+
+
+@pytest.mark.parametrize("steady", [False, True])
+def test_log_limits_of_values_hundreds_of_decades_apart_are_set_without_a_warning(steady):
+    # a run that blew up: a loss of 1e-250 before, 1e+200 after; 10 ** -400 is 0.0, which a log
+    # axis ignores with a UserWarning in the learner's notebook (and keeps its old limits)
+    import warnings
+    ax = plots.new_figure((5, 3), pyplot=False).add_subplot()
+    ax.set_yscale("log")
+    ax.set_ylim(1e-9, 1e-8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        plots._set_limits(ax, 1e-250, 1e200, 100, log=True, steady=steady)
+    bottom, top = ax.get_ylim()
+    assert 0 < bottom <= 1e-200 and 1e200 <= top < math.inf
 
 
 def test_limits_must_be_tight_or_steady():
