@@ -7,8 +7,9 @@
 //   scene     every frame, packed (_layered.pack: JSON "meta" and one "data" buffer):
 //             {frame, background (the generation it belongs to), size, ratio,
 //              axes: [{box, dirty, covers}], items: the moving artists as numbers, in drawing order}.
-// A frame is painted on the next animation frame, in each Axes only inside the columns where
-// lines changed since the last painted frame ("dirty"; everything after new pictures): the
+// A frame is painted on an animation frame shared with the page's other plots (see painter),
+// in each Axes only inside the columns where lines changed since the last painted frame
+// ("dirty"; everything after new pictures): the
 // background, each item (a line stroked through its vertices, an image scaled into its box, a
 // layer picture), then the legends ("covers") pasted back from the background; all in one task,
 // so the page never shows half a frame. The element's data-frames attribute counts the frames
@@ -119,6 +120,33 @@ function drawImage(ctx, item, scratch) {
   const [x, y, dw, dh] = item.rect;
   ctx.drawImage(scratch, x, y, dw, dh);
   ctx.restore();
+}
+
+// Every LayeredCanvas of the page paints on the same animation frame. A panel's plots send
+// their scenes one after another within a few ms, and each frame of the page costs Chromium
+// about as much for one canvas as for three (the page's lifecycle, the commit to the
+// compositor, compositing): so a scene waits GATHER_MS for the rest of its burst, then every
+// canvas with something new paints on the next animation frame.
+const GATHER_MS = 8;
+
+function painter() {
+  if (window.__bkLayeredPainter) return window.__bkLayeredPainter;
+  const due = new Set();          // paint functions waiting for the next batch
+  let state = "idle";             // "idle" | "gathering" (a timer runs) | "framing" (a frame is requested)
+  function frame() {
+    state = "idle";
+    const now = [...due];
+    due.clear();
+    for (const paint of now) paint();
+  }
+  function request(paint) {
+    due.add(paint);
+    if (state !== "idle") return;                    // it joins the batch already on its way
+    state = "gathering";
+    setTimeout(() => { state = "framing"; requestAnimationFrame(frame); }, GATHER_MS);
+  }
+  window.__bkLayeredPainter = { request };
+  return window.__bkLayeredPainter;
 }
 
 function render({ model, el }) {
@@ -252,7 +280,7 @@ function render({ model, el }) {
   }
 
   function schedule() {
-    if (!scheduled && alive) { scheduled = true; requestAnimationFrame(paint); }
+    if (!scheduled && alive) { scheduled = true; painter().request(paint); }
   }
 
   const ratio = window.devicePixelRatio || 1;

@@ -34,8 +34,11 @@ _COUNT_FRAMES_JS = """
   const frames = {};
   window.__bkFrames = frames;
   // a LayeredCanvas counts the frames it painted in its element's data-frames attribute
+  window.__bkBatches = [];
+  // one call per batch of changes: the plots painted on one animation frame of the page
   const observer = new MutationObserver(records => {
     const now = performance.now();
+    window.__bkBatches.push(now);
     for (const record of records) {
       const plot = record.target;
       const name = [...plot.classList].find(c => c.startsWith('bk-plot-'));
@@ -202,6 +205,7 @@ def test_playground_live_view_frame_rate(lab, page):
     seconds = t1 - t0
     live = (step_number(text1) - step_number(text0)) / seconds
     frames = frames_in(page, p0, p1)
+    batches = page.evaluate("([a, b]) => window.__bkBatches.filter(t => t >= a && t <= b).length", [p0, p1])
     fps = {name: len(frames.get(name, [])) / ((p1 - p0) / 1000) for name in PLOTS}
     rate_shown = text1.rsplit("·", 1)[-1].strip()
 
@@ -212,6 +216,8 @@ def test_playground_live_view_frame_rate(lab, page):
                      f"longest {longest:.0f} ms)")
     lines += [
         f"  frames received    {(i1 - i0) / seconds:5.1f} /s (all plots: messages holding a scene)",
+        f"  page frames        {batches / ((p1 - p0) / 1000):5.1f} /s painting a plot "
+        f"({sum(map(len, frames.values())) / max(batches, 1):.1f} plots each)",
         f"  steps/s playing    {live:8,.0f}   (status line at the end: {rate_shown!r})",
         f"  steps/s headless   {headless:8,.0f}   (before {headless_before:,.0f}, after {headless_after:,.0f})",
         f"  training share     {live / headless:8.0%} of headless",
