@@ -279,3 +279,33 @@ def test_moving_artists_that_are_not_lines_or_images_are_redrawn_whole_each_fram
     view.points.set_offsets([[0.5, 0.5], [0.1, 0.9]])
     assert widget.show() == "pictures"                      # a new layer picture holds them
     assert off_share(paint(widget), full_draw(figure)) < MAX_OFF_SHARE
+
+
+def test_a_panel_sends_its_plots_scenes_as_one_burst_that_says_how_many_it_holds():
+    """The page paints a burst's scenes on one animation frame once the last has arrived
+    (layered.js: painter), so each scene says which burst it belongs to and how many it holds:
+    the scenes actually sent, not one held back for a page that is behind."""
+    panel = Playground(seed=0)
+    sent = []
+    for name, widget in panel.canvases.items():
+        widget.observe(lambda change, name=name: sent.append((name, change["new"]["burst"])), names="scene")
+    panel.trainer.step(5)
+    panel._show()
+    assert [name for name, _ in sent] == ["boundary", "loss", "gradients"]
+    (token, size), = {tuple(burst) for _, burst in sent}
+    assert size == 3
+    sent.clear()
+    panel._show()
+    assert len({tuple(burst) for _, burst in sent}) == 1 and sent[0][1][0] != token    # a new burst each time
+    # a page that is behind the loss plot: that scene is held back, the burst holds the other two
+    loss = panel.canvases["loss"]
+    loss._on_message(loss, {"type": "ready"}, [])
+    for _ in range(_layered.WINDOW):
+        panel._show()
+    sent.clear()
+    panel._show()
+    assert [name for name, _ in sent] == ["boundary", "gradients"] and sent[0][1][1] == 2 and loss.stats["held"] == 1
+    # a canvas shown alone is a burst of one
+    sent.clear()
+    assert panel.canvases["gradients"].show() == "frame"
+    assert sent[0][0] == "gradients" and sent[0][1][1] == 1

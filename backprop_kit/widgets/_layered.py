@@ -27,9 +27,12 @@ whole, and tests/test_layered.py checks a scene drawn by Matplotlib itself again
 from __future__ import annotations
 
 import collections
+import itertools
 import json
 import math
+import os
 import pathlib
+import random
 import time
 
 import anywidget
@@ -118,11 +121,16 @@ class LayeredCanvas(anywidget.AnyWidget):
 
     def show(self) -> str:
         """Send the figure's current state: "frame", "pictures" (a full draw and a frame), or
-        "held" (the page has WINDOW frames to paint already; the newest follows its next ack)."""
+        "held" (the page has WINDOW frames to paint already; the newest follows its next ack).
+        Several canvases shown at once go through ``show_together``."""
+        return show_together([self])[0]
+
+    def _prepare(self):
+        """What ``show`` sends, made ready: (kind, pictures or None, packed scene), or ("held", None, None)."""
         if self._showing and self._window_full() and time.monotonic() - self._last_ack < ACK_SECONDS:
             self._held = True
             self.stats["held"] += 1
-            return "held"
+            return "held", None, None
         self._held = False
         started = time.perf_counter()
         kind = "frame"
@@ -141,18 +149,23 @@ class LayeredCanvas(anywidget.AnyWidget):
         if self._showing:
             self._in_flight.append((scene["frame"], time.monotonic()))
             scene["ack"] = self._lag() > URGENT_SECONDS              # "say so at once"
-        built = time.perf_counter()
+        self.stats["check_seconds"] += checked - started
+        self.stats["scene_seconds"] += time.perf_counter() - checked
+        return kind, pictures, scene
+
+    def _send_prepared(self, pictures, scene) -> None:
+        started = time.perf_counter()
         with self.hold_sync():
             if pictures is not None:
                 self.pictures = pictures
                 self.stats["pictures"] += 1
             self.scene = scene
-        done = time.perf_counter()
         self.stats["frames"] += 1
-        self.stats["check_seconds"] += checked - started
-        self.stats["scene_seconds"] += built - checked
-        self.stats["send_seconds"] += done - built
-        return kind
+        self.stats["send_seconds"] += time.perf_counter() - started
+
+    def seconds_spent(self) -> float:
+        """The seconds all this canvas's ``show``s took so far (checks, full draws, scenes, sending)."""
+        return self.stats["check_seconds"] + self.stats["scene_seconds"] + self.stats["send_seconds"]
 
     def _lag(self) -> float:
         """Seconds since the oldest frame not yet said painted was sent (0: none)."""
@@ -277,6 +290,27 @@ class LayeredCanvas(anywidget.AnyWidget):
         self.figure.stale = True
 
 
+_BURST_PREFIX = f"{os.getpid():x}-{random.getrandbits(32):08x}-"    # unique on a page of several kernels
+_bursts = itertools.count(1)
+
+
+def show_together(canvases) -> list:
+    """Show these LayeredCanvases as one burst, and say what each sent (see ``LayeredCanvas.show``).
+
+    Every scene is made ready first (full draws and all), then all are sent back to back, each
+    tagged ``burst = [token, how many scenes the burst holds]``: the page paints them on one
+    animation frame as soon as the last one arrives (layered.js: painter), together with the
+    page's other changes of that moment (a status line sent just after)."""
+    prepared = [canvas._prepare() for canvas in canvases]
+    sent = [(canvas, pictures, scene) for canvas, (kind, pictures, scene) in zip(canvases, prepared)
+            if kind != "held"]
+    burst = [_BURST_PREFIX + str(next(_bursts)), len(sent)]
+    for canvas, pictures, scene in sent:
+        scene["burst"] = burst
+        canvas._send_prepared(pictures, scene)
+    return [kind for kind, _, _ in prepared]
+
+
 def pack(scene: dict) -> dict:
     """A scene as sent: {frame, background, meta: the scene as JSON with each item's "xy" or
     "rgba" bytes replaced by [offset, length] into data, data: those bytes, each at an offset
@@ -295,7 +329,7 @@ def pack(scene: dict) -> dict:
         items.append(item)
     meta = json.dumps(dict(scene, items=items), separators=(",", ":"))
     return {"frame": scene["frame"], "background": scene["background"], "meta": meta, "data": b"".join(chunks),
-            "ack": False}
+            "ack": False, "burst": None}
 
 
 def unpack(sent: dict) -> dict:

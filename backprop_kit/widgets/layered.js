@@ -4,8 +4,8 @@
 //   pictures  {generation, background: PNG, layers: [{png, rect}]}, new only after Matplotlib
 //             drew the figure whole (an axis limit, a label changed): the figure without its
 //             moving artists, and transparent pictures of what lies above them;
-//   scene     every frame, packed (_layered.pack: JSON "meta" and one "data" buffer):
-//             {frame, background (the generation it belongs to), size, ratio,
+//   scene     every frame, packed (_layered.pack: JSON "meta" and one "data" buffer; "ack",
+//             "burst": see painter): {frame, background (the generation it belongs to), size, ratio,
 //              axes: [{box, dirty, covers}], items: the moving artists as numbers, in drawing order}.
 // A frame is painted on an animation frame shared with the page's other plots (see painter),
 // in each Axes only inside the columns where lines changed since the last painted frame
@@ -123,27 +123,42 @@ function drawImage(ctx, item, scratch) {
 }
 
 // Every LayeredCanvas of the page paints on the same animation frame. A panel's plots send
-// their scenes one after another within a few ms, and each frame of the page costs Chromium
-// about as much for one canvas as for three (the page's lifecycle, the commit to the
-// compositor, compositing): so a scene waits GATHER_MS for the rest of its burst, then every
-// canvas with something new paints on the next animation frame.
-const GATHER_MS = 8;
+// their scenes together (_layered.show_together: each tagged burst = [token, how many]), and
+// each frame of the page costs Chromium about as much for one canvas as for three (the page's
+// lifecycle, the commit to the compositor, compositing): so the canvases paint on the next
+// animation frame once the last scene of a burst has arrived (with the page's other changes of
+// that moment, e.g. the status line sent just after). A burst that never completes (a frame
+// held back, a lost message) paints after WAIT_MS; anything else gathers for GATHER_MS.
+const GATHER_MS = 8, WAIT_MS = 40;
 
 function painter() {
   if (window.__bkLayeredPainter) return window.__bkLayeredPainter;
   const due = new Set();          // paint functions waiting for the next batch
+  const bursts = new Map();       // token -> scenes of that burst received so far
   let state = "idle";             // "idle" | "gathering" (a timer runs) | "framing" (a frame is requested)
+  let timer = null;
   function frame() {
     state = "idle";
     const now = [...due];
     due.clear();
     for (const paint of now) paint();
   }
-  function request(paint) {
+  function go() {
+    if (timer !== null) { clearTimeout(timer); timer = null; }
+    if (state !== "framing") { state = "framing"; requestAnimationFrame(frame); }
+  }
+  function request(paint, burst) {
     due.add(paint);
+    if (Array.isArray(burst) && burst.length === 2) {
+      const [token, size] = burst;
+      const got = (bursts.get(token) || 0) + 1;
+      if (got >= size) { bursts.delete(token); go(); return; }
+      bursts.set(token, got);
+      if (bursts.size > 16) bursts.delete(bursts.keys().next().value);    // never completed
+    }
     if (state !== "idle") return;                    // it joins the batch already on its way
     state = "gathering";
-    setTimeout(() => { state = "framing"; requestAnimationFrame(frame); }, GATHER_MS);
+    timer = setTimeout(() => { timer = null; go(); }, Array.isArray(burst) ? WAIT_MS : GATHER_MS);
   }
   window.__bkLayeredPainter = { request };
   return window.__bkLayeredPainter;
@@ -157,7 +172,7 @@ function render({ model, el }) {
   el.appendChild(canvas);
   const scratch = document.createElement("canvas");  // an image item's pixels before scaling
   let pictures = null;        // {generation, background: ImageBitmap, layers: [ImageBitmap]}
-  let loading = false, painted = -1, scheduled = false, alive = true;
+  let loading = false, painted = -1, alive = true;
   el.dataset.frames = "0";
 
   const size = model.get("css_size");
@@ -201,12 +216,11 @@ function render({ model, el }) {
       else if (before === undefined || before.length === 0) dirty[i] = now.slice();
       else dirty[i] = [Math.min(before[0], now[0]), Math.max(before[1], now[1])];
     });
-    schedule();
+    schedule(sent.burst);
   }
   let skipped = 0;    // scenes received since the last painted one
 
   function paint() {
-    scheduled = false;
     if (!alive) return;
     const scene = current;
     if (!scene || !scene.size) return;
@@ -279,14 +293,14 @@ function render({ model, el }) {
     }
   }
 
-  function schedule() {
-    if (!scheduled && alive) { scheduled = true; painter().request(paint); }
+  function schedule(burst) {
+    if (alive) painter().request(paint, burst);      // (paint does nothing when there is nothing new)
   }
 
   const ratio = window.devicePixelRatio || 1;
   if (model.get("ratio") !== ratio) { model.set("ratio", ratio); model.save_changes(); }
   model.on("change:scene", received);
-  model.on("change:pictures", schedule);
+  model.on("change:pictures", () => schedule());
   model.send({ type: "ready" });
   received();
   return () => { alive = false; };

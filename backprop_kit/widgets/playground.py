@@ -632,13 +632,13 @@ class Playground(_base.Panel):
             self._set_note(text="press Play or Step to train", position=(0.5, 0.42), ha="center",
                            va="center", color=plots.PALETTE["ink"], visible=not trainer.steps)
         self._relayout_if_labels_changed()
+        shown = ("boundary", "loss", "gradients") if boundary_due else ("loss", "gradients")
+        canvases = [self.canvases[name] for name in shown]
+        before = canvases[0].seconds_spent()
+        _layered.show_together(canvases)       # their scenes go together: the page paints them on one frame
         if boundary_due:
-            started = time.perf_counter()
-            self.canvases["boundary"].show()
-            # its cost: the forward pass over its grid, and sending the image (not the other views' updates)
-            self._boundary_due = now + BOUNDARY_PACE * (boundary_seconds + time.perf_counter() - started)
-        self.canvases["loss"].show()
-        self.canvases["gradients"].show()
+            # its cost: the forward pass over its grid, and its scene and image (not the other views' updates)
+            self._boundary_due = now + BOUNDARY_PACE * (boundary_seconds + canvases[0].seconds_spent() - before)
         if not playing or time.monotonic() >= self._info_due:     # a message to the browser: a few a second
             self._info_due = time.monotonic() + INFO_SECONDS
             self._show_training_info()
