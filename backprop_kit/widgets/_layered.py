@@ -13,10 +13,11 @@ plots 35-60 ms, on top of the training the view is meant to show. So the work is
 - **Each frame is numbers**: every moving Line2D as its vertices in the picture's pixels
   (Matplotlib's own transforms, log axes and all; float32) with its colour, width, dashes and
   markers; every moving image as its RGBA pixels and the box it fills. ~1 ms per plot.
-- **The browser paints** (``layered.js``), on the next animation frame and only inside the
-  columns of each Axes where lines changed (``_dirty``): the background, the items in
-  Matplotlib's drawing order, the layers, then the opaque legends pasted back from the
-  background. It says which frame it painted about once a second (each message to the kernel
+- **The browser paints** (``layered.js``), on one animation frame for all the plots a panel
+  showed at once (``show_together``: the page's frame costs about as much for one canvas as
+  for three), and only inside the columns of each Axes where lines changed (``_dirty``): the
+  background, the items in Matplotlib's drawing order, the layers, then the opaque legends
+  pasted back from the background. It says which frame it painted about once a second (each message to the kernel
   makes JupyterLab show the kernel busy, a page-wide update); the kernel keeps at most WINDOW
   frames beyond the last one painted and sends the newest when the page catches up, so a slow
   page or network gets fewer frames, never a backlog (see LAG_SECONDS).

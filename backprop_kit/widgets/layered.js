@@ -9,13 +9,12 @@
 //              axes: [{box, dirty, covers}], items: the moving artists as numbers, in drawing order}.
 // A frame is painted on an animation frame shared with the page's other plots (see painter),
 // in each Axes only inside the columns where lines changed since the last painted frame
-// ("dirty"; everything after new pictures): the
-// background, each item (a line stroked through its vertices, an image scaled into its box, a
-// layer picture), then the legends ("covers") pasted back from the background; all in one task,
-// so the page never shows half a frame. The element's data-frames attribute counts the frames
-// painted (a hook for tests). About once a second the page says which frame it painted: the
-// kernel sends at most a window of frames beyond that one, so a slow page gets fewer frames,
-// never a backlog.
+// ("dirty"; everything after new pictures): the background, each item (a line stroked through
+// its vertices, an image scaled into its box, a layer picture), then the legends ("covers")
+// pasted back from the background; all in one task, so the page never shows half a frame. The
+// element's data-frames attribute counts the frames painted (a hook for tests). About once a
+// second the page says which frame it painted: the kernel sends at most a window of frames
+// beyond that one, so a slow page gets fewer frames, never a backlog.
 
 function bytesOf(view) {
   // a DataView (a binary buffer of the widget's state) as its own ArrayBuffer
