@@ -17,10 +17,10 @@ plots 35-60 ms, on top of the training the view is meant to show. So the work is
   showed at once (``show_together``: the page's frame costs about as much for one canvas as
   for three), and only inside the columns of each Axes where lines changed (``_dirty``): the
   background, the items in Matplotlib's drawing order, the layers, then the opaque legends
-  pasted back from the background. It says which frame it painted about once a second (each message to the kernel
-  makes JupyterLab show the kernel busy, a page-wide update); the kernel keeps at most WINDOW
-  frames beyond the last one painted and sends the newest when the page catches up, so a slow
-  page or network gets fewer frames, never a backlog (see LAG_SECONDS).
+  pasted back from the background. It says which frame it painted about once a second (each
+  message to the kernel makes JupyterLab show the kernel busy, a page-wide update); the kernel
+  keeps at most WINDOW frames beyond the last one painted and sends the newest when the page
+  catches up, so a slow page or network gets fewer frames, never a backlog (see LAG_SECONDS).
 
 The figure stays a plain Matplotlib Figure (Agg canvas): ``savefig`` gives the same plot
 whole, and tests/test_layered.py checks a scene drawn by Matplotlib itself against a full draw.
