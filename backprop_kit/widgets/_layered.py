@@ -299,15 +299,15 @@ def show_together(canvases) -> list:
     """Show these LayeredCanvases as one burst, and say what each sent (see ``LayeredCanvas.show``).
 
     Every scene is made ready first (full draws and all), then all are sent back to back, each
-    tagged ``burst = [token, how many scenes the burst holds]``: the page paints them on one
-    animation frame as soon as the last one arrives (layered.js: painter), together with the
-    page's other changes of that moment (a status line sent just after)."""
+    tagged ``burst = [token, how many scenes the burst holds, which one this is]``: the page
+    paints them on one animation frame as soon as every one has arrived (layered.js: painter),
+    together with the page's other changes of that moment (a status line sent just after)."""
     prepared = [canvas._prepare() for canvas in canvases]
     sent = [(canvas, pictures, scene) for canvas, (kind, pictures, scene) in zip(canvases, prepared)
             if kind != "held"]
-    burst = [_BURST_PREFIX + str(next(_bursts)), len(sent)]
-    for canvas, pictures, scene in sent:
-        scene["burst"] = burst
+    token = _BURST_PREFIX + str(next(_bursts))
+    for which, (canvas, pictures, scene) in enumerate(sent):
+        scene["burst"] = [token, len(sent), which]
         canvas._send_prepared(pictures, scene)
     return [kind for kind, _, _ in prepared]
 

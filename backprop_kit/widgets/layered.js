@@ -122,18 +122,21 @@ function drawImage(ctx, item, scratch) {
 }
 
 // Every LayeredCanvas of the page paints on the same animation frame. A panel's plots send
-// their scenes together (_layered.show_together: each tagged burst = [token, how many]), and
-// each frame of the page costs Chromium about as much for one canvas as for three (the page's
-// lifecycle, the commit to the compositor, compositing): so the canvases paint on the next
-// animation frame once the last scene of a burst has arrived (with the page's other changes of
-// that moment, e.g. the status line sent just after). A burst that never completes (a frame
-// held back, a lost message) paints after WAIT_MS; anything else gathers for GATHER_MS.
+// their scenes together (_layered.show_together: each tagged burst = [token, how many, which]),
+// and each frame of the page costs Chromium about as much for one canvas as for three (the
+// page's lifecycle, the commit to the compositor, compositing): so the canvases paint on the
+// next animation frame once every scene of a burst has arrived (with the page's other changes of
+// that moment, e.g. the status line sent just after). A plot shown twice on the page gets each
+// scene twice: it counts once, and the second paints with the first. A burst that never
+// completes (a frame held back, a lost message) paints after WAIT_MS; anything else gathers for
+// GATHER_MS.
 const GATHER_MS = 8, WAIT_MS = 40;
 
 function painter() {
   if (window.__bkLayeredPainter) return window.__bkLayeredPainter;
   const due = new Set();          // paint functions waiting for the next batch
-  const bursts = new Map();       // token -> scenes of that burst received so far
+  const bursts = new Map();       // token -> the set of its scenes ("which") received so far
+  const complete = [];            // the latest complete bursts' tokens
   let state = "idle";             // "idle" | "gathering" (a timer runs) | "framing" (a frame is requested)
   let timer = null;
   function frame() {
@@ -148,16 +151,25 @@ function painter() {
   }
   function request(paint, burst) {
     due.add(paint);
-    if (Array.isArray(burst) && burst.length === 2) {
-      const [token, size] = burst;
-      const got = (bursts.get(token) || 0) + 1;
-      if (got >= size) { bursts.delete(token); go(); return; }
+    const tagged = Array.isArray(burst) && burst.length === 3;
+    if (tagged) {
+      const [token, size, which] = burst;
+      if (complete.includes(token)) { go(); return; }     // a second view of a plot of that burst
+      const got = bursts.get(token) || new Set();
+      got.add(which);
+      if (got.size >= size) {
+        bursts.delete(token);
+        complete.push(token);
+        if (complete.length > 4) complete.shift();
+        go();
+        return;
+      }
       bursts.set(token, got);
       if (bursts.size > 16) bursts.delete(bursts.keys().next().value);    // never completed
     }
     if (state !== "idle") return;                    // it joins the batch already on its way
     state = "gathering";
-    timer = setTimeout(() => { timer = null; go(); }, Array.isArray(burst) ? WAIT_MS : GATHER_MS);
+    timer = setTimeout(() => { timer = null; go(); }, tagged ? WAIT_MS : GATHER_MS);
   }
   window.__bkLayeredPainter = { request };
   return window.__bkLayeredPainter;
