@@ -4,32 +4,42 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg
-# Tests use one BLAS thread: the kit's matrices are small, and on a busy 2-core machine
-# OpenBLAS's threads made a 10k-element dot product cost milliseconds instead of microseconds.
-TEST_ENV := OPENBLAS_NUM_THREADS=1
+# Tests run with the environment a learner has: no OPENBLAS_NUM_THREADS here. The kit itself
+# runs its small matrix products on one BLAS thread (backprop_kit/_threads.py).
+# Extra arguments for JupyterLab, e.g. make lab LAB_ARGS="--no-browser --port=8890"
+LAB_ARGS ?=
 
-.PHONY: lab test test-unit test-lessons lessons demo clean test-browser
+.PHONY: lab test test-unit test-lessons test-portable lessons demo clean test-browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): $(BIN)/python pyproject.toml
+# binder/requirements.txt's pins, as pip constraints: everyone runs the versions the lessons were tested with
+PINS := $(VENV)/pins.txt
+
+$(PINS): binder/requirements.txt $(BIN)/python
+	grep -v '^-e' binder/requirements.txt > $(PINS)
+
+$(STAMP): $(BIN)/python pyproject.toml $(PINS)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -e ".[test]" -c $(PINS)
 	touch $(STAMP)
 
-lab: $(STAMP)  ## open JupyterLab on the lessons
-	$(BIN)/jupyter lab notebooks/
+lab: $(STAMP)  ## open JupyterLab on the lessons (as root too: backprop-kit lab adds --allow-root)
+	$(BIN)/backprop-kit lab --notebooks notebooks $(LAB_ARGS)
 
 test: test-unit test-lessons  ## everything but the browser tests
 
 test-unit: $(STAMP)  ## unit, property and widget tests
-	$(TEST_ENV) $(BIN)/python -m pytest -m "not browser" tests
+	$(BIN)/python -m pytest -m "not browser" tests
 
 test-lessons: $(STAMP)  ## nbval: every lesson's outputs still match
 	@if ls notebooks/*.ipynb >/dev/null 2>&1; then \
-		$(TEST_ENV) $(BIN)/python -m pytest -p no:randomly $(NBVAL) notebooks/; \
+		$(BIN)/python -m pytest -p no:randomly $(NBVAL) notebooks/; \
 	else echo "no lessons yet"; fi
+
+test-portable: $(STAMP)  ## nbval on every lesson as other CPUs, BLAS kernels and thread counts would run it
+	$(BIN)/python tests/portable_lessons.py
 
 lessons: $(STAMP)  ## re-execute every lesson in place (for maintainers, after a change)
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace notebooks/*.ipynb
@@ -41,7 +51,7 @@ BROWSER_STAMP := $(VENV)/.installed-browser
 CHROMIUM      := /usr/bin/chromium
 
 $(BROWSER_STAMP): $(STAMP) pyproject.toml
-	$(BIN)/python -m pip install --quiet -e ".[test,browser]"
+	$(BIN)/python -m pip install --quiet -e ".[test,browser]" -c $(PINS)
 	touch $(BROWSER_STAMP)
 
 $(CHROMIUM):
@@ -55,7 +65,7 @@ $(CHROMIUM):
 
 test-browser: $(BROWSER_STAMP) $(CHROMIUM)  ## JupyterLab + Voila in headless Chromium (screenshots in results/browser/)
 	mkdir -p results/browser
-	BK_BROWSER_REQUIRED=1 $(TEST_ENV) $(BIN)/python -m pytest -p no:randomly -m browser tests/browser
+	BK_BROWSER_REQUIRED=1 $(BIN)/python -m pytest -p no:randomly -m browser tests/browser
 
 demo: $(BROWSER_STAMP)  ## the playground lesson as a Voila app (the Binder "Voila" badge, locally)
 	$(BIN)/voila notebooks/10_playground.ipynb

@@ -298,8 +298,16 @@ def lab(args, extra) -> int:
         raise UsageError(f"JupyterLab is not installed for {sys.executable}; "
                          f"install it with: {sys.executable} -m pip install jupyterlab")
     command = [sys.executable, "-m", "jupyter", "lab", os.fspath(folder), *extra]
-    print(f"opening JupyterLab on {folder}", file=sys.stderr)
+    if _is_root() and "--allow-root" not in extra:
+        # JupyterLab refuses to start as root without it; containers and CI machines often are root
+        command.append("--allow-root")
+    print(f"opening JupyterLab on {folder}: open the http://... URL it prints below "
+          f"(with its token) in your browser; Ctrl-C twice stops it", file=sys.stderr)
     return subprocess.call(command)
+
+
+def _is_root() -> bool:
+    return hasattr(os, "geteuid") and os.geteuid() == 0
 
 
 if __name__ == "__main__":

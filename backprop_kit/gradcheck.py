@@ -20,7 +20,13 @@ from .stages import Gradients, _check_l2, _check_network, _forward, _gradient, _
 
 def relative_error(a, b) -> float:
     """||a - b|| / (||a|| + ||b||), and 0 when both are zero."""
-    a, b = np.ravel(a), np.ravel(b)
+    a, b = _checks._as_array("a", a), _checks._as_array("b", b)
+    if a.shape != b.shape:
+        raise ValueError(f"a and b must have the same shape (two gradients of one parameter); "
+                         f"got shapes {a.shape} and {b.shape}")
+    a, b = np.ravel(a).astype(np.float64), np.ravel(b).astype(np.float64)
+    _checks.finite("a", a)
+    _checks.finite("b", b)
     scale = np.linalg.norm(a) + np.linalg.norm(b)
     return 0.0 if scale == 0 else float(np.linalg.norm(a - b) / scale)
 

@@ -144,6 +144,8 @@ def make(optimizer: str, lr: float) -> Optimizer:
 
 def global_norm(grads: Gradients) -> float:
     """The L2 norm of all weight and bias gradients taken together: sqrt(sum of every g**2)."""
+    if not isinstance(grads, Gradients):
+        raise TypeError(f"grads must be the Gradients returned by gradient(); got {_checks._show(grads)}")
     return float(np.sqrt(sum(float(np.vdot(g, g)) for g in (*grads.weights, *grads.biases))))
 
 

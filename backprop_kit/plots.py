@@ -36,6 +36,7 @@ from matplotlib.transforms import Bbox
 
 from . import activations as _activations
 from .datasets import Dataset
+from ._threads import one_blas_thread
 from .network import Network
 from .stages import _forward
 
@@ -814,7 +815,7 @@ class BoundaryView:
         if net.sizes[0] != self.dataset.n_inputs:
             raise ValueError(f"net must take {self.dataset.n_inputs} inputs to draw dataset "
                              f"{self.dataset.name!r}; its sizes are {list(net.sizes)}")
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"), one_blas_thread():
             display = Network._from_parameters(net, [W.astype(np.float32) for W in net.weights],
                                                [b.astype(np.float32) for b in net.biases])
             return _forward(display, self._grid).output

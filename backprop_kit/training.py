@@ -18,7 +18,8 @@ import os
 import numpy as np
 
 from . import _checks, losses, optimizers
-from .datasets import Dataset
+from ._threads import one_blas_thread
+from .datasets import TASK_DEFAULTS, Dataset
 from .network import Network
 from .stages import _check_l2, _check_network, _forward, _gradient, _loss
 
@@ -222,7 +223,8 @@ class Trainer:
     def step(self, k: int = 1) -> "Trainer":
         """Run k mini-batches (crossing epoch ends as needed). Does nothing once diverged."""
         k = _checks.number("k", k, low=0, integer=True)
-        with np.errstate(all="ignore"):     # overflow is expected when a run diverges; _step reports it
+        # overflow is expected when a run diverges (_step reports it); one BLAS thread: see _threads
+        with np.errstate(all="ignore"), one_blas_thread():
             for _ in range(k):
                 if self.diverged is not None:
                     break
@@ -233,7 +235,7 @@ class Trainer:
         """Train until ``epochs`` more epochs have ended (the current one, if begun, counts as one)."""
         epochs = _checks.number("epochs", epochs, low=0, integer=True)
         target = self.epoch + epochs
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"), one_blas_thread():
             while self.epoch < target and self.diverged is None:
                 self._step()
         return self
@@ -352,9 +354,10 @@ class Trainer:
         net = self.net if net is None else net
         # in blocks of rows: the same outputs, but each block's activations still fit in the CPU's
         # cache (about twice as fast on a large set), and the whole set's are never held at once
-        output = np.concatenate([_forward(net, X[start:start + EVALUATION_BLOCK]).output
-                                 for start in range(0, len(X), EVALUATION_BLOCK)])
-        return _loss(output, y, self._spec, self.l2, net), accuracy(output, y, self.data.task)
+        with one_blas_thread():
+            output = np.concatenate([_forward(net, X[start:start + EVALUATION_BLOCK]).output
+                                     for start in range(0, len(X), EVALUATION_BLOCK)])
+        return _loss(output, y, self._spec, self.l2, net), _accuracy(output, y, self.data.task)
 
     def evaluate(self, split: str = "test") -> tuple[float, float]:
         """(loss, accuracy) of the current network on the 'train' or 'test' set (accuracy nan for regression)."""
@@ -375,7 +378,20 @@ class Trainer:
 
 
 def accuracy(output: np.ndarray, y: np.ndarray, task: str) -> float:
-    """Share of samples classified right: output > 0.5 for binary, argmax for multiclass; nan for regression."""
+    """Share of samples classified right: output > 0.5 for binary, argmax for multiclass; nan for regression.
+
+    output: (n, k) probabilities; y: (n,) labels (or (n, 1)); task: 'binary', 'multiclass' or 'regression'.
+    """
+    _checks.choice("task", task, tuple(TASK_DEFAULTS))
+    output = _checks.matrix("output", output)
+    y = _checks._as_array("y", y)
+    if y.size != len(output) or y.ndim > 2:
+        raise ValueError(f"y must hold one label per row of output ({len(output)}), shape ({len(output)},); "
+                         f"got shape {y.shape}")
+    return _accuracy(output, y, task)
+
+
+def _accuracy(output: np.ndarray, y: np.ndarray, task: str) -> float:
     if task == "regression":
         return math.nan
     if output.shape[1] == 1:

@@ -1,5 +1,8 @@
-"""binder/ opens the lessons on Binder: repo2docker must accept it and pick our Python."""
+"""binder/ opens the lessons on Binder: repo2docker must accept it and pick our Python, and its pins
+are the versions the kit allows and the tests ran with."""
+import importlib.metadata
 import pathlib
+import re
 import shutil
 import subprocess
 import sys
@@ -31,3 +34,41 @@ def test_repo2docker_accepts_the_binder_folder_and_uses_its_python():
     runtime = (ROOT / "binder/runtime.txt").read_text().strip().removeprefix("python-")
     assert f"python={runtime}" in out, "repo2docker did not pick binder/runtime.txt's Python"
     assert 'pip install --no-cache-dir -r "binder/requirements.txt"' in out
+
+
+def binder_pins() -> dict:
+    """{distribution name: version} of binder/requirements.txt's `name==version` lines."""
+    pins = {}
+    for line in (ROOT / "binder/requirements.txt").read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if "==" in line:
+            name, version = line.split("==")
+            pins[canonical(name)] = version.strip()
+    return pins
+
+
+def canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower().strip()
+
+
+def test_binder_pins_every_runtime_dependency_at_a_version_pyproject_allows():
+    from packaging.requirements import Requirement
+    pins = binder_pins()
+    runtime = [Requirement(text) for text in importlib.metadata.requires("backprop-kit")
+               if "extra ==" not in text]
+    assert runtime, "the installed kit declares no dependencies: is it installed (pip install -e .)?"
+    for requirement in runtime:
+        name = canonical(requirement.name)
+        assert name in pins, f"binder/requirements.txt does not pin {requirement.name} (pyproject: {requirement})"
+        assert requirement.specifier.contains(pins[name]), (
+            f"binder/requirements.txt pins {name}=={pins[name]}, which pyproject.toml's {requirement} refuses")
+
+
+def test_the_installed_versions_are_the_pinned_ones():
+    """`make` installs with the pins as constraints: what the tests run is what Binder gets."""
+    for name, version in binder_pins().items():
+        try:
+            installed = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue        # voila: only with the browser extra
+        assert installed == version, f"{name} {installed} is installed; binder/requirements.txt pins {version}"

@@ -127,14 +127,24 @@ def test_version_and_help(capsys):
     assert "train" in capsys.readouterr().err
 
 
-def test_lab_opens_jupyterlab_on_the_lessons(monkeypatch, capsys):
+@pytest.mark.parametrize("uid,extra", [(1000, []), (0, ["--allow-root"])])
+def test_lab_opens_jupyterlab_on_the_lessons_and_allows_root_only_for_root(monkeypatch, capsys, uid, extra):
     calls = []
     monkeypatch.setattr(cli.subprocess, "call", lambda command: calls.append(command) or 0)
+    monkeypatch.setattr(cli.os, "geteuid", lambda: uid, raising=False)
     assert cli.main(["lab", "--no-browser"]) == 0
     command, = calls
     notebooks = Path(cli.__file__).resolve().parent.parent / "notebooks"
-    assert command == [sys.executable, "-m", "jupyter", "lab", str(notebooks), "--no-browser"]
+    assert command == [sys.executable, "-m", "jupyter", "lab", str(notebooks), "--no-browser", *extra]
     assert "opening JupyterLab on" in capsys.readouterr().err
+
+
+def test_lab_passes_allow_root_once_when_the_user_gave_it(monkeypatch):
+    calls = []
+    monkeypatch.setattr(cli.subprocess, "call", lambda command: calls.append(command) or 0)
+    monkeypatch.setattr(cli.os, "geteuid", lambda: 0, raising=False)
+    cli.main(["lab", "--allow-root"])
+    assert calls[0].count("--allow-root") == 1
 
 
 def test_lab_says_clearly_when_there_are_no_lessons(tmp_path, capsys):
