@@ -188,3 +188,39 @@ def _split(X, y, test_fraction, rng, task, name, classes) -> Dataset:
     n_test = min(int(round(n * test_fraction)), n - 1)
     test, train = order[:n_test], order[n_test:]
     return Dataset(X[train], y[train], X[test], y[test], task, name, classes)
+
+
+# --- input features (TensorFlow Playground's): new columns computed from the two inputs --------
+
+FEATURES = {
+    "x1": lambda x1, x2: x1,
+    "x2": lambda x1, x2: x2,
+    "x1^2": lambda x1, x2: x1 * x1,
+    "x2^2": lambda x1, x2: x2 * x2,
+    "x1*x2": lambda x1, x2: x1 * x2,
+    "sin(x1)": lambda x1, x2: np.sin(x1),
+    "sin(x2)": lambda x1, x2: np.sin(x2),
+}
+
+
+def features(X, names) -> np.ndarray:
+    """The columns ``names`` computed from 2-D inputs X (n, 2), in that order: (n, len(names)).
+
+    X's columns are x1 and x2; a name is one of 'x1', 'x2', 'x1^2', 'x2^2', 'x1*x2', 'sin(x1)',
+    'sin(x2)'. With ['x1^2', 'x2^2'] a network with no hidden layer can draw a circle: its one
+    neuron sums w1 x1^2 + w2 x2^2 + b, which is a circle's equation when w1 = w2.
+
+        >>> features(np.array([[0.5, -2.0]]), ["x1", "x1*x2", "x2^2"])
+        array([[ 0.5, -1. ,  4. ]])
+    """
+    X = _checks.matrix("X", X, columns=2)
+    if isinstance(names, str) or not isinstance(names, (list, tuple)) or not names:
+        raise TypeError(f"names must be a non-empty list of feature names, e.g. ['x1', 'x2']; "
+                        f"got {_checks._show(names)}")
+    for i, name in enumerate(names):
+        _checks.choice(f"names[{i}]", name, FEATURES)
+    if len(set(names)) != len(names):
+        twice = sorted({name for name in names if list(names).count(name) > 1})
+        raise ValueError(f"names must list each feature once; got {twice} more than once in {list(names)!r}")
+    x1, x2 = X[:, 0], X[:, 1]
+    return np.column_stack([FEATURES[name](x1, x2) for name in names])

@@ -277,6 +277,10 @@ CASES = [
      ValueError, r"output must be a 2-D array"),
     ("save to a number", lambda: NET.save(42), TypeError, r"path must be a file name.*got 42 of type int"),
     ("sgd lr negative", lambda: bk.SGD(-0.1), ValueError, r"lr must be a number > 0; got -0.1"),
+    ("features of 3 columns", lambda: bk.datasets.features(np.ones((4, 3)), ["x1"]),
+     ValueError, r"X must have 2 columns.*\(4, 3\)"),
+    ("features misspelt", lambda: bk.datasets.features(X, ["x1", "sin(x)"]),
+     ValueError, r"names\[1\] must be one of 'x1'.*got 'sin\(x\)' \(did you mean"),
     # --- Network.load -------------------------------------------------------------------------
     ("load a number", lambda: bk.Network.load(123), TypeError, r"path must be a file name.*got 123 of type int"),
     ("load a missing file", lambda: bk.Network.load("/nonexistent/net.npz"), ValueError,
@@ -307,7 +311,7 @@ def public_entry_points() -> set[str]:
                 takes = inspect.isfunction(method) and len(inspect.signature(method).parameters) > 1
                 if not method_name.startswith("_") and takes:
                     names.add(method.__qualname__)
-    names |= {bk.datasets.make.__qualname__, bk.datasets.from_arrays.__qualname__}
+    names |= {f.__qualname__ for f in (bk.datasets.make, bk.datasets.from_arrays, bk.datasets.features)}
     return names
 
 
