@@ -94,9 +94,10 @@ def test_the_design_md_example_runs_and_has_the_promised_attributes():
 
 
 def test_the_registries_hold_the_names_design_md_promises():
-    assert set(bk.activations.HIDDEN) == {"relu", "leaky_relu", "sigmoid", "tanh", "linear"}
-    assert set(bk.activations.OUTPUT) == {"relu", "leaky_relu", "sigmoid", "tanh", "linear", "softmax"}
-    assert set(bk.losses.NAMES) == {"mse", "bce", "cross_entropy"}
+    # DESIGN.md's names are there (a registry may hold more: adding one is adding one entry)
+    assert set(bk.activations.HIDDEN) >= {"relu", "leaky_relu", "sigmoid", "tanh", "linear"}
+    assert set(bk.activations.OUTPUT) == set(bk.activations.HIDDEN) | {"softmax"}
+    assert set(bk.losses.NAMES) >= {"mse", "bce", "cross_entropy"}
     assert set(bk.datasets.NAMES) == {"xor", "circles", "moons", "gaussians", "spiral", "sine"}
     for init in ("xavier", "he", "normal", "zeros"):
         bk.Network([2, 2, 1], init=init)
