@@ -234,14 +234,40 @@ class Trainer:
                 self._step()
         return self
 
-    def run(self, epochs: int = 1) -> "Trainer":
-        """Train until ``epochs`` more epochs have ended (the current one, if begun, counts as one)."""
+    def run(self, epochs: int = 1, progress: bool = False) -> "Trainer":
+        """Train until ``epochs`` more epochs have ended (the current one, if begun, counts as one).
+
+        ``progress=True`` shows a progress bar (tqdm: a widget in a notebook, text on stderr
+        elsewhere) with the last epoch's training loss and accuracy.
+        """
         epochs = _checks.number("epochs", epochs, low=0, integer=True)
+        if not isinstance(progress, bool):
+            raise TypeError(f"progress must be True or False; got {_checks._show(progress)}")
         target = self.epoch + epochs
-        with np.errstate(all="ignore"), one_blas_thread():
-            while self.epoch < target and self.diverged is None:
-                self._step()
+        bar = self._progress_bar(epochs) if progress else None
+        try:
+            with np.errstate(all="ignore"), one_blas_thread():
+                while self.epoch < target and self.diverged is None:
+                    epoch = self.epoch
+                    self._step()
+                    if bar is not None and self.epoch != epoch:
+                        self._show_progress(bar)
+        finally:
+            if bar is not None:
+                bar.close()
         return self
+
+    def _progress_bar(self, epochs: int):
+        from tqdm.auto import tqdm        # here, not at the top: ``import backprop_kit`` stays light
+        return tqdm(total=epochs, desc=self.data.name, unit="epoch", leave=True, dynamic_ncols=True)
+
+    def _show_progress(self, bar) -> None:
+        h = self.history
+        text = f"loss {h.train_loss[-1]:.4f}"
+        if math.isfinite(h.train_accuracy[-1]):
+            text += f", accuracy {h.train_accuracy[-1]:.1%}"
+        bar.set_postfix_str(text, refresh=False)
+        bar.update(1)
 
     def _shuffle(self) -> None:
         """A new epoch: a new order of the training set, and the set copied in that order, so that

@@ -12,7 +12,7 @@ import backprop_kit as bk
 def test_importing_the_kit_imports_neither_matplotlib_nor_ipywidgets():
     code = ("import sys, backprop_kit\n"
             "heavy = sorted(m for m in sys.modules if m.split('.')[0] in "
-            "{'matplotlib', 'ipywidgets', 'ipympl', 'IPython', 'autograd', 'torch'})\n"
+            "{'matplotlib', 'ipywidgets', 'ipympl', 'IPython', 'autograd', 'torch', 'tqdm'})\n"
             "print(','.join(heavy))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "", f"import backprop_kit pulled in: {result.stdout.strip()}"

@@ -310,7 +310,7 @@ def test_playing_in_frames_gives_the_same_run_as_stepping():
     assert_same_run(played, stepped)
 
 
-CLI_RUN = ["train", "--dataset", "moons", "--n", "150", "--noise", "0.15", "--layers", "6,4",
+CLI_RUN = ["train", "--dataset", "moons", "--n", "150", "--noise", "0.15", "--layers", "2", "--neurons", "6",
            "--activation", "relu", "--optimizer", "adam", "--lr", "0.01", "--batch-size", "16",
            "--epochs", "4", "--clip", "1", "--l2", "0.0001", "--seed", "5", "-q"]
 
@@ -318,7 +318,7 @@ CLI_RUN = ["train", "--dataset", "moons", "--n", "150", "--noise", "0.15", "--la
 def in_process_history(path):
     """The CLI_RUN settings, built from the public API in this process."""
     data = bk.datasets.make("moons", n=150, noise=0.15, test_fraction=0.3, seed=5)
-    net = bk.Network([2, 6, 4, 1], activation="relu", output="sigmoid", init="xavier", seed=5)
+    net = bk.Network([2, 6, 6, 1], activation="relu", output="sigmoid", init="xavier", seed=5)
     trainer = bk.Trainer(net, data, loss="bce", lr=0.01, batch_size=16, optimizer="adam", clip=1.0,
                          l2=0.0001, seed=5)
     trainer.run(4)
@@ -420,9 +420,11 @@ BAD_COMMAND_LINES = [
     (["--lr", "nan"], ["--lr", "nan"]),
     (["--lr", "inf"], ["--lr", "inf"]),
     (["--layers", "16,x"], ["--layers", "'16,x'"]),
-    (["--layers", "0"], ["--layers", "'0'"]),
-    (["--layers", "16,,16"], ["--layers", "'16,,16'"]),
-    (["--layers", "99999999999"], ["--layers", "'99999999999'", "memory"]),
+    (["--layers", "16,16"], ["--layers", "'16,16'", "--neurons", "e.g. --layers 2 --neurons 16"]),
+    (["--layers", "-1"], ["--layers", "'-1'", ">= 0"]),
+    (["--neurons", "0"], ["--neurons", "'0'", ">= 1"]),
+    (["--neurons", "2.5"], ["--neurons", "'2.5'"]),
+    (["--neurons", "99999999999"], ["--neurons", "99999999999", "memory"]),
     (["--batch-size", "0"], ["--batch-size", "0", "1 to 280"]),
     (["--n", "20"], ["--batch-size", "32", "1 to 14", "training-set size"]),
     (["--epochs", "-1"], ["--epochs", "-1"]),
@@ -463,7 +465,7 @@ def test_a_bad_command_line_gives_one_error_line_naming_the_option_and_the_value
 
 
 def test_the_console_script_prints_bad_command_lines_without_a_traceback(tmp_path):
-    for arguments in (["--lr", "nan"], ["--layers", "0"], ["--noise", "5"], ["--plot", str(tmp_path)]):
+    for arguments in (["--lr", "nan"], ["--neurons", "0"], ["--noise", "5"], ["--plot", str(tmp_path)]):
         result = subprocess.run([str(SCRIPT), "train", "-q", *arguments], capture_output=True, text=True)
         assert result.returncode == 1 and result.stdout == ""
         assert result.stderr.startswith("backprop-kit: error: ") and result.stderr.count("\n") == 1
