@@ -1,11 +1,11 @@
 """The command line: ``backprop-kit train`` runs a network headless, ``backprop-kit lab`` opens the lessons.
 
-    backprop-kit train --dataset spiral --layers 16,16 --activation tanh --lr 0.03 \\
+    backprop-kit train --dataset spiral --layers 2 --neurons 16 --activation tanh --lr 0.03 \\
         --batch-size 16 --epochs 200 --plot run.png --history run.csv
     backprop-kit lab
 
 ``train`` builds the same Dataset, Network and Trainer a notebook would (the output layer
-and the loss follow the dataset's task), shows a progress bar on stderr, prints a summary
+and the loss follow the dataset's task), shows a progress bar (tqdm) on stderr, prints a summary
 line, and writes the figure (PNG, SVG or PDF, by extension) and the per-step history (CSV).
 Exit status: 0 done; 1 bad arguments (one line on stderr, no traceback); 2 training diverged
 (the figure and CSV are still written, so you can see where it went wrong).
@@ -42,9 +42,29 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see '{self.prog} --help')")
 
 
+def _choices(names) -> str:
+    """'a, b or c': a registry's names for a help text."""
+    names = list(names)
+    return ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else names[0]
+
+
+def _whole(option: str, low: int):
+    """An argparse type: a whole number >= low, or a UsageError naming the option."""
+    def parse(text: str) -> int:
+        if not text.strip().isdecimal() or int(text) < low:
+            raise UsageError(f"{option} must be a whole number >= {low}; got {text!r}"
+                             + (" (--layers counts the hidden layers; --neurons is each one's width, "
+                                "e.g. --layers 2 --neurons 16)" if "," in text else ""))
+        return int(text)
+    return parse
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
+    from .activations import HIDDEN
     from .datasets import NAMES
+    from .network import INITS
+    from .optimizers import OPTIMIZERS
     parser = _Parser(prog=PROG, description="A teaching kit for backpropagation: train from the "
                      "command line, or open the lessons in JupyterLab.",
                      epilog="Exit status: 0 done, 1 bad arguments, 2 training diverged.")
@@ -56,29 +76,31 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train a network on a small dataset and write a figure (--plot) and the "
         "per-step history (--history). The output layer and loss follow the dataset: sigmoid + "
         "bce (binary), softmax + cross_entropy (--classes > 2), linear + mse (sine).",
-        epilog="Example: backprop-kit train --dataset spiral --layers 16,16 --activation tanh "
+        epilog="Example: backprop-kit train --dataset spiral --layers 2 --neurons 16 --activation tanh "
         "--lr 0.03 --batch-size 16 --epochs 200 --plot run.png --history run.csv. "
         "Exit status: 0 done, 1 bad arguments, 2 training diverged (files still written).")
     data = train.add_argument_group("data")
-    data.add_argument("--dataset", default="spiral", help=f"one of {', '.join(NAMES)} (default: spiral)")
+    data.add_argument("--dataset", default="spiral", help=f"{_choices(NAMES)} (default: spiral)")
     data.add_argument("--n", type=int, default=400, help="number of points, train + test (default: 400)")
     data.add_argument("--noise", type=float, default=0.1, help="std of the noise (default: 0.1)")
     data.add_argument("--test-fraction", type=float, default=0.3,
                       help="share of points held out for testing (default: 0.3)")
     data.add_argument("--classes", type=int, default=2, help="classes for spiral or gaussians (default: 2)")
     network = train.add_argument_group("network")
-    network.add_argument("--layers", default="16,16",
-                         help="hidden layer widths, comma-separated; '' for none (default: 16,16)")
+    network.add_argument("--layers", type=_whole("--layers", 0), default=2,
+                         help="how many hidden layers; 0 for none (default: 2)")
+    network.add_argument("--neurons", type=_whole("--neurons", 1), default=16,
+                         help="neurons in each hidden layer (default: 16)")
     network.add_argument("--activation", default="tanh",
-                         help="relu, leaky_relu, sigmoid, tanh or linear; or one per hidden layer, "
+                         help=f"{_choices(HIDDEN)}; or one per hidden layer, "
                          "comma-separated (default: tanh)")
-    network.add_argument("--init", default="xavier", help="xavier, he, normal or zeros (default: xavier)")
+    network.add_argument("--init", default="xavier", help=f"{_choices(INITS)} (default: xavier)")
     network.add_argument("--scale", type=float, default=0.1, help="weight std for --init normal (default: 0.1)")
     training = train.add_argument_group("training")
     training.add_argument("--lr", type=float, default=0.1, help="learning rate (default: 0.1)")
     training.add_argument("--batch-size", type=int, default=32, help="mini-batch size (default: 32)")
     training.add_argument("--epochs", type=int, default=100, help="epochs to train (default: 100)")
-    training.add_argument("--optimizer", default="sgd", help="sgd, momentum or adam (default: sgd)")
+    training.add_argument("--optimizer", default="sgd", help=f"{_choices(OPTIMIZERS)} (default: sgd)")
     training.add_argument("--clip", type=float, default=None,
                           help="clip the global gradient norm at this value (default: off)")
     training.add_argument("--l2", type=float, default=0.0, help="L2 weight penalty (default: 0)")
@@ -125,17 +147,7 @@ def _option_message(error: Exception) -> str:
     match = re.match(r"(\w+)(\[\d+\])?( .*)", message, re.DOTALL)
     if match and match.group(1) in OPTION_FOR:
         return OPTION_FOR[match.group(1)] + (match.group(2) or "") + match.group(3)
-    if match and match.group(1) == "sizes":                      # from the Network: a layer width
-        return f"--layers: {message}"
     return message
-
-
-def _widths(text: str) -> list[int]:
-    parts = [part.strip() for part in text.split(",")] if text.strip() else []
-    if not all(part.isdigit() and int(part) > 0 for part in parts):
-        raise UsageError(f"--layers must be hidden layer widths separated by commas, e.g. 16,16 "
-                         f"(or '' for none); got {text!r}")
-    return [int(part) for part in parts]
 
 
 def _check_output_path(option: str, path: str | None, formats) -> None:
@@ -154,11 +166,11 @@ def _check_output_path(option: str, path: str | None, formats) -> None:
 def build(args):
     """The Dataset, Network and Trainer that ``args`` describe; bad values raise UsageError."""
     import backprop_kit as bk
-    widths = _widths(args.layers)
     activation = args.activation.split(",") if "," in args.activation else args.activation
     if args.epochs < 1:
         raise UsageError(f"--epochs must be a whole number >= 1; got {args.epochs}")
     try:
+        widths = [args.neurons] * args.layers
         data = bk.datasets.make(args.dataset, n=args.n, noise=args.noise, test_fraction=args.test_fraction,
                                 seed=args.seed, classes=args.classes)
         net = bk.Network([data.n_inputs, *widths, data.n_outputs], activation=activation,
@@ -168,10 +180,10 @@ def build(args):
     except (ValueError, TypeError) as error:
         raise UsageError(_option_message(error)) from None
     except MemoryError:
-        sizes = [data.n_inputs, *widths, data.n_outputs]
+        sizes = [2, *[args.neurons] * min(args.layers, 10**6), 1]
         parameters = sum((m + 1) * n for m, n in zip(sizes, sizes[1:]))
-        raise UsageError(f"--layers must be widths whose network fits in memory; got {args.layers!r}: "
-                         f"{parameters:.3g} parameters") from None
+        raise UsageError(f"--layers and --neurons must make a network that fits in memory; got "
+                         f"{args.layers} x {args.neurons}: {parameters:.3g} parameters") from None
     return data, net, trainer
 
 
@@ -182,16 +194,8 @@ def train(args) -> int:
         _check_output_path("--plot", args.plot, sorted(Figure().canvas.get_supported_filetypes()))
     _check_output_path("--history", args.history, ["csv"])
     data, net, trainer = build(args)
-    progress = None if args.quiet else ProgressBar(args.epochs, sys.stderr)
     start = time.perf_counter()
-    for _ in range(args.epochs):
-        trainer.run(1)
-        if progress is not None:
-            progress.show(trainer, time.perf_counter() - start)
-        if trainer.diverged is not None:
-            break
-    if progress is not None:
-        progress.finish(trainer, time.perf_counter() - start)
+    trainer.run(args.epochs, progress=not args.quiet)        # a tqdm bar on stderr
     print(summary(trainer, time.perf_counter() - start))
     if trainer.diverged is not None:
         print(f"{PROG}: {trainer.diverged}", file=sys.stderr)
@@ -237,41 +241,6 @@ def summary(trainer, seconds: float) -> str:
 
 def _count(number: int, noun: str) -> str:
     return f"{number} {noun}" + ("" if number == 1 else "s")
-
-
-class ProgressBar:
-    """A one-line bar redrawn with a carriage return: epoch, loss and accuracy of the last epoch."""
-
-    WIDTH = 24
-
-    def __init__(self, epochs: int, stream, interval: float = 0.1):
-        self.epochs, self.stream, self.interval = epochs, stream, interval
-        self._last, self._shown = -math.inf, 0
-
-    def line(self, trainer, seconds: float) -> str:
-        h, done = trainer.history, min(trainer.epoch, self.epochs)
-        filled = int(self.WIDTH * done / self.epochs)
-        text = f"[{'#' * filled}{'.' * (self.WIDTH - filled)}] epoch {done}/{self.epochs}"
-        if h.epochs:
-            text += f"  loss {h.train_loss[-1]:.4f}"
-            if math.isfinite(h.train_accuracy[-1]):
-                text += f"  accuracy {h.train_accuracy[-1]:.1%}"
-        return text + f"  {seconds:.1f}s"
-
-    def show(self, trainer, seconds: float, force: bool = False) -> None:
-        now = time.perf_counter()
-        if not force and now - self._last < self.interval:
-            return
-        self._last = now
-        text = self.line(trainer, seconds)
-        self.stream.write("\r" + text + " " * max(0, self._shown - len(text)))
-        self.stream.flush()
-        self._shown = len(text)
-
-    def finish(self, trainer, seconds: float) -> None:
-        self.show(trainer, seconds, force=True)
-        self.stream.write("\n")
-        self.stream.flush()
 
 
 # --- lab ---------------------------------------------------------------------------------

@@ -54,7 +54,7 @@ class Dataset:
 
     @property
     def loss(self) -> str:
-        """The loss this task is trained with: 'bce', 'cross_entropy' or 'mse'."""
+        """The loss this task is trained with (TASK_DEFAULTS): one of losses.NAMES."""
         return TASK_DEFAULTS[self.task][1]
 
     def __repr__(self) -> str:
@@ -182,10 +182,15 @@ def from_arrays(X, y, test_fraction: float = 0.25, seed: int | None = 0, task: s
     return _split(X, y, test_fraction, np.random.default_rng(seed), task, name, classes)
 
 
+def train_size(n: int, test_fraction: float) -> int:
+    """How many of ``n`` points a split with ``test_fraction`` keeps for training (at least one)."""
+    return n - min(int(round(n * test_fraction)), n - 1)
+
+
 def _split(X, y, test_fraction, rng, task, name, classes) -> Dataset:
     n = len(X)
     order = rng.permutation(n)
-    n_test = min(int(round(n * test_fraction)), n - 1)
+    n_test = n - train_size(n, test_fraction)
     test, train = order[:n_test], order[n_test:]
     return Dataset(X[train], y[train], X[test], y[test], task, name, classes)
 

@@ -84,30 +84,111 @@ def one_hot(y, k, dtype=np.float64):
     return encoded
 
 
+# --- targets: each loss's canonical form, checked ---------------------------------
+
+def _numbers(y, given, n, k, argument, loss):
+    """y of shape (n, k) holding finite real numbers, or an error naming the argument."""
+    if y.shape != (n, k):
+        raise ValueError(f"{argument} must have shape ({n}, {k}) to match the output for loss "
+                         f"{loss!r}; got shape {given}")
+    if not np.issubdtype(y.dtype, np.number) or np.issubdtype(y.dtype, np.complexfloating):
+        raise TypeError(f"{argument} must hold numbers; got dtype {y.dtype}")
+    _checks.finite(argument, y)
+
+
+def mse_targets(y, n, k, argument, dtype):
+    """Real numbers, (n, k); (n,) is taken as (n, 1) for one output."""
+    given = y.shape
+    if y.ndim == 1 and k == 1:
+        y = y.reshape(-1, 1)
+    _numbers(y, given, n, k, argument, "mse")
+    return y.astype(dtype)
+
+
+def bce_targets(y, n, k, argument, dtype):
+    """0/1, (n, 1); (n,) is taken as (n, 1)."""
+    given = y.shape
+    if y.ndim == 1:
+        y = y.reshape(-1, 1)
+    _numbers(y, given, n, k, argument, "bce")
+    if not ((y == 0) | (y == 1)).all():
+        raise ValueError(f"{argument} must hold only 0 and 1 for loss 'bce'; "
+                         f"got values {np.unique(y)[:8].tolist()}")
+    return y.astype(dtype)
+
+
+def cross_entropy_targets(y, n, k, argument, dtype):
+    """Integer class labels 0..k-1, (n,); (n, 1) is taken as (n,)."""
+    given = y.shape
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.shape != (n,):
+        raise ValueError(f"{argument} must be integer class labels of shape ({n},) for loss "
+                         f"'cross_entropy'; got shape {given}")
+    if not np.issubdtype(y.dtype, np.number) or np.issubdtype(y.dtype, np.complexfloating):
+        raise TypeError(f"{argument} must hold integer class labels; got dtype {y.dtype}")
+    _checks.finite(argument, y)
+    if np.any(y != np.round(y)) or np.any(y < 0) or np.any(y >= k):
+        raise ValueError(f"{argument} must hold integer class labels 0 to {k - 1} for loss "
+                         f"'cross_entropy' with {k} outputs; got values {np.unique(y)[:8].tolist()}")
+    return y.astype(np.intp)
+
+
+# --- outputs a loss can take -------------------------------------------------------
+
+def probabilities(output) -> None:
+    """A sigmoid output: every entry in [0, 1]."""
+    if output.min() < 0 or output.max() > 1:
+        raise ValueError(f"output must hold probabilities in [0, 1] for loss 'bce' (a sigmoid output); "
+                         f"got values from {output.min():.4g} to {output.max():.4g}")
+
+
+def distributions(output) -> None:
+    """A softmax output: rows of probabilities summing to 1."""
+    if np.any(output < 0) or not np.allclose(output.sum(axis=1), 1.0):
+        sums = output.sum(axis=1)
+        raise ValueError(f"output must hold rows of probabilities summing to 1 for loss 'cross_entropy' "
+                         f"(a softmax output); got values from {output.min():.4g} to {output.max():.4g}, "
+                         f"row sums from {sums.min():.4g} to {sums.max():.4g}")
+
+
+def _as_is(y, k, dtype):
+    return y
+
+
 # --- the registry -----------------------------------------------------------
 
 @dataclass(frozen=True)
 class Loss:
     """A loss: ``value(output, y) -> float`` and ``gradient(output, y) -> dL/doutput``.
 
-    ``fused_output`` names the output activation whose delta dL/dz simplifies to
-    ``(output - Y) / n`` (Y the targets, one-hot for cross-entropy).
+    ``canonical(y, n, k, argument, dtype)`` checks targets for n outputs of width k and returns
+    them in the form ``value`` and ``gradient`` take (see ``targets``). ``check_output(output)``
+    raises when an output cannot be this loss's input (None: any output). ``fused_output`` names
+    the output activation whose delta dL/dz simplifies to ``(output - dense(y, k, dtype)) / n``,
+    where ``dense`` gives the targets as an (n, k) array (one-hot for cross-entropy).
+    ``regression``: it takes real-valued targets, so it fits a regression dataset.
     """
 
     name: str
     value: Callable[[np.ndarray, np.ndarray], float]
     gradient: Callable[[np.ndarray, np.ndarray], np.ndarray]
     formula: str
+    canonical: Callable
     fused_output: str | None = None
     needs_output: str | None = None
+    check_output: Callable[[np.ndarray], None] | None = None
+    dense: Callable = _as_is
+    regression: bool = False
 
 
 REGISTRY: dict[str, Loss] = {
-    "mse": Loss("mse", mse, mse_gradient, "mean((output - y)^2)"),
-    "bce": Loss("bce", bce, bce_gradient, "-mean(y log p + (1-y) log(1-p))",
-                fused_output="sigmoid", needs_output="sigmoid"),
+    "mse": Loss("mse", mse, mse_gradient, "mean((output - y)^2)", mse_targets, regression=True),
+    "bce": Loss("bce", bce, bce_gradient, "-mean(y log p + (1-y) log(1-p))", bce_targets,
+                fused_output="sigmoid", needs_output="sigmoid", check_output=probabilities),
     "cross_entropy": Loss("cross_entropy", cross_entropy, cross_entropy_gradient, "-mean(log p[y])",
-                          fused_output="softmax", needs_output="softmax"),
+                          cross_entropy_targets, fused_output="softmax", needs_output="softmax",
+                          check_output=distributions, dense=one_hot),
 }
 NAMES = tuple(REGISTRY)
 
@@ -128,36 +209,7 @@ def check_pairing(loss_name: str, output_activation: str) -> None:
 
 
 def targets(y, loss_name: str, n: int, k: int, *, argument: str = "y", dtype=np.float64) -> np.ndarray:
-    """Check the targets ``y`` for a batch of n outputs of width k and return their canonical form.
-
-    mse -> float (n, k); bce -> float (n, 1) of 0/1; cross_entropy -> int (n,) in [0, k).
-    """
-    y = _checks._as_array(argument, y)
-    given = y.shape
-    if loss_name == "cross_entropy":
-        if y.ndim == 2 and y.shape[1] == 1:
-            y = y[:, 0]
-        if y.shape != (n,):
-            raise ValueError(f"{argument} must be integer class labels of shape ({n},) for loss "
-                             f"'cross_entropy'; got shape {given}")
-        if not np.issubdtype(y.dtype, np.number) or np.issubdtype(y.dtype, np.complexfloating):
-            raise TypeError(f"{argument} must hold integer class labels; got dtype {y.dtype}")
-        _checks.finite(argument, y)
-        if np.any(y != np.round(y)) or np.any(y < 0) or np.any(y >= k):
-            raise ValueError(f"{argument} must hold integer class labels 0 to {k - 1} for loss "
-                             f"'cross_entropy' with {k} outputs; got values {np.unique(y)[:8].tolist()}")
-        return y.astype(np.intp)
-    if loss_name == "bce" and y.ndim == 1:
-        y = y.reshape(-1, 1)
-    if loss_name == "mse" and y.ndim == 1 and k == 1:
-        y = y.reshape(-1, 1)
-    if y.shape != (n, k):
-        raise ValueError(f"{argument} must have shape ({n}, {k}) to match the output for loss "
-                         f"{loss_name!r}; got shape {given}")
-    if not np.issubdtype(y.dtype, np.number) or np.issubdtype(y.dtype, np.complexfloating):
-        raise TypeError(f"{argument} must hold numbers; got dtype {y.dtype}")
-    _checks.finite(argument, y)
-    if loss_name == "bce" and not ((y == 0) | (y == 1)).all():
-        raise ValueError(f"{argument} must hold only 0 and 1 for loss 'bce'; "
-                         f"got values {np.unique(y)[:8].tolist()}")
-    return y.astype(dtype)
+    """Check the targets ``y`` for a batch of n outputs of width k and return their canonical form
+    (each loss's ``canonical``): mse -> float (n, k); bce -> float (n, 1) of 0/1;
+    cross_entropy -> int (n,) in [0, k)."""
+    return REGISTRY[loss_name].canonical(_checks._as_array(argument, y), n, k, argument, dtype)

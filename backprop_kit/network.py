@@ -43,10 +43,10 @@ class Network:
 
     - sizes: layer widths from input to output, e.g. [2, 16, 16, 1] (at least two).
     - activation: one name for every hidden layer, or a list with one name per hidden layer:
-      'relu', 'leaky_relu', 'sigmoid', 'tanh', 'linear'.
-    - output: the output layer's activation: those, or 'softmax'. Default: 'sigmoid' for one
-      output, 'softmax' for several.
-    - init: 'xavier', 'he', 'normal' (std = scale) or 'zeros'. Biases start at zero.
+      each one of activations.HIDDEN.
+    - output: the output layer's activation, one of activations.OUTPUT (the hidden ones and
+      'softmax'). Default: 'sigmoid' for one output, 'softmax' for several.
+    - init: one of INITS (see ``init_weights``); 'normal' draws with std ``scale``. Biases start at zero.
     - seed: the weights drawn are the same for the same seed.
     - dtype: 'float64' (default) or 'float32' (faster, for big networks).
 

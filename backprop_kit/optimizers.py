@@ -133,7 +133,7 @@ OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "adam": Adam}
 
 
 def make(optimizer: str, lr: float) -> Optimizer:
-    """A new optimizer from a name ('sgd', 'momentum', 'adam') and a learning rate."""
+    """A new optimizer from a name (one of OPTIMIZERS) and a learning rate."""
     if isinstance(optimizer, Optimizer):
         raise TypeError(f"optimizer must be a name here; got the object {optimizer!r}")
     _checks.choice("optimizer", optimizer, OPTIMIZERS)

@@ -890,7 +890,7 @@ class ActivationView:
         self.set_activation(name)
 
     def set_activation(self, name: str) -> None:
-        """Show activation ``name`` ('relu', 'leaky_relu', 'sigmoid', 'tanh', 'linear')."""
+        """Show activation ``name`` (one of activations.OUTPUT)."""
         self.activation = _activations.get(name)
         f = self.activation.value(self.z)
         self.f_line.set_data(self.z, f)

@@ -115,9 +115,10 @@ class Trainer:
 
     Trainer(net, data, loss=None, lr=0.1, batch_size=32, optimizer="sgd", clip=None, l2=0.0, seed=0)
 
-    - loss: 'bce', 'cross_entropy' or 'mse'; default: the one the dataset's task needs.
-    - lr: learning rate > 0 (default 0.1, or an optimizer object's own). batch_size: 1 .. the training-set size. optimizer: 'sgd',
-      'momentum', 'adam' or an optimizer object. clip: None or a max global gradient norm > 0.
+    - loss: one of losses.NAMES; default: the one the dataset's task needs (``data.loss``).
+    - lr: learning rate > 0 (default 0.1, or an optimizer object's own). batch_size: 1 .. the
+      training-set size. optimizer: one of optimizers.OPTIMIZERS, or an optimizer object.
+      clip: None or a max global gradient norm > 0.
       l2: weight penalty >= 0. seed: fixes the mini-batch order.
     ``lr``, ``batch_size`` and ``clip`` may be changed between steps; progress is kept.
     """
@@ -135,11 +136,13 @@ class Trainer:
         if net.sizes[0] != data.n_inputs:
             raise ValueError(f"net must take {data.n_inputs} inputs to fit dataset {data.name!r}; "
                              f"its sizes are {list(net.sizes)}")
-        if net.sizes[-1] != data.n_outputs and loss != "mse":
+        if net.sizes[-1] != data.n_outputs and not self._spec.regression:
             raise ValueError(f"net must have {data.n_outputs} output(s) for the {data.task} dataset "
                              f"{data.name!r}; its sizes are {list(net.sizes)}")
-        if data.task == "regression" and loss != "mse":
-            raise ValueError(f"loss must be 'mse' for the regression dataset {data.name!r}; got {loss!r}")
+        if data.task == "regression" and not self._spec.regression:
+            fits = [name for name, spec in losses.REGISTRY.items() if spec.regression]
+            raise ValueError(f"loss must be one of {', '.join(map(repr, fits))} for the regression dataset "
+                             f"{data.name!r}; got {loss!r}")
         k = net.sizes[-1]
         # targets in the loss's canonical form, once, so each step only slices them
         self._y_train = losses.targets(data.y_train, loss, len(data.y_train), k, argument="data.y_train",
@@ -231,14 +234,40 @@ class Trainer:
                 self._step()
         return self
 
-    def run(self, epochs: int = 1) -> "Trainer":
-        """Train until ``epochs`` more epochs have ended (the current one, if begun, counts as one)."""
+    def run(self, epochs: int = 1, progress: bool = False) -> "Trainer":
+        """Train until ``epochs`` more epochs have ended (the current one, if begun, counts as one).
+
+        ``progress=True`` shows a progress bar (tqdm: a widget in a notebook, text on stderr
+        elsewhere) with the last epoch's training loss and accuracy.
+        """
         epochs = _checks.number("epochs", epochs, low=0, integer=True)
+        if not isinstance(progress, bool):
+            raise TypeError(f"progress must be True or False; got {_checks._show(progress)}")
         target = self.epoch + epochs
-        with np.errstate(all="ignore"), one_blas_thread():
-            while self.epoch < target and self.diverged is None:
-                self._step()
+        bar = self._progress_bar(epochs) if progress else None
+        try:
+            with np.errstate(all="ignore"), one_blas_thread():
+                while self.epoch < target and self.diverged is None:
+                    epoch = self.epoch
+                    self._step()
+                    if bar is not None and self.epoch != epoch:
+                        self._show_progress(bar)
+        finally:
+            if bar is not None:
+                bar.close()
         return self
+
+    def _progress_bar(self, epochs: int):
+        from tqdm.auto import tqdm        # here, not at the top: ``import backprop_kit`` stays light
+        return tqdm(total=epochs, desc=self.data.name, unit="epoch", leave=True, dynamic_ncols=True)
+
+    def _show_progress(self, bar) -> None:
+        h = self.history
+        text = f"loss {h.train_loss[-1]:.4f}"
+        if math.isfinite(h.train_accuracy[-1]):
+            text += f", accuracy {h.train_accuracy[-1]:.1%}"
+        bar.set_postfix_str(text, refresh=False)
+        bar.update(1)
 
     def _shuffle(self) -> None:
         """A new epoch: a new order of the training set, and the set copied in that order, so that

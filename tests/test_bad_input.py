@@ -15,6 +15,12 @@ import backprop_kit as bk
 
 nan, inf = float("nan"), float("inf")
 
+
+def names(registry) -> str:
+    """A registry's names as the message lists them (a regex): 'relu', 'leaky_relu', ..."""
+    return re.escape(", ".join(repr(name) for name in registry))
+
+
 NET = bk.Network([2, 3, 1], activation="tanh", output="sigmoid", seed=0)
 SOFTMAX_NET = bk.Network([2, 3, 3], activation="relu", output="softmax", seed=0)
 X = np.array([[0.5, -1.0], [1.0, 2.0], [0.0, 0.3], [-0.7, 0.1]])
@@ -58,7 +64,7 @@ CASES = [
     ("sizes a float", lambda: bk.Network([2, 2.5, 1]), TypeError, r"sizes\[1\].*whole number.*got 2\.5"),
     ("sizes a bool", lambda: bk.Network([2, True, 1]), TypeError, r"sizes\[1\].*got True"),
     ("activation misspelt", lambda: bk.Network([2, 3, 1], activation="rleu"), ValueError,
-     r"activation must be one of 'relu'.*'linear'; got 'rleu' \(did you mean 'relu'\?\)"),
+     rf"activation must be one of {names(bk.activations.HIDDEN)}; got 'rleu' \(did you mean 'relu'\?\)"),
     ("activation softmax hidden", lambda: bk.Network([2, 3, 1], activation="softmax"), ValueError,
      r"activation must be one of .*; got 'softmax'"),
     ("activation not a name", lambda: bk.Network([2, 3, 1], activation=5), TypeError,
@@ -68,9 +74,9 @@ CASES = [
     ("activation list misspelt", lambda: bk.Network([2, 3, 3, 1], activation=["relu", "tahn"]), ValueError,
      r"activation\[1\] must be one of .*got 'tahn' \(did you mean 'tanh'\?\)"),
     ("output misspelt", lambda: bk.Network([2, 3, 1], output="sigmod"), ValueError,
-     r"output must be one of .*'softmax'; got 'sigmod' \(did you mean 'sigmoid'\?\)"),
+     rf"output must be one of {names(bk.activations.OUTPUT)}; got 'sigmod' \(did you mean 'sigmoid'\?\)"),
     ("init misspelt", lambda: bk.Network([2, 3, 1], init="xaveir"), ValueError,
-     r"init must be one of 'xavier', 'he', 'normal', 'zeros'; got 'xaveir' \(did you mean 'xavier'\?\)"),
+     rf"init must be one of {names(bk.network.INITS)}; got 'xaveir' \(did you mean 'xavier'\?\)"),
     ("scale zero", lambda: bk.Network([2, 3, 1], init="normal", scale=0),
      ValueError, r"scale must be a number > 0; got 0"),
     ("scale nan", lambda: bk.Network([2, 3, 1], init="normal", scale=nan),
@@ -107,7 +113,7 @@ CASES = [
      TypeError, r"X must be an array of numbers"),
     # --- loss -------------------------------------------------------------------------------
     ("loss misspelt", lambda: bk.loss(TRACE.output, Y, "msq"), ValueError,
-     r"loss must be one of 'mse', 'bce', 'cross_entropy'; got 'msq' \(did you mean 'mse'\?\)"),
+     rf"loss must be one of {names(bk.losses.NAMES)}; got 'msq' \(did you mean 'mse'\?\)"),
     ("loss not a name", lambda: bk.loss(TRACE.output, Y, 3), TypeError, r"loss must be a name.*got 3"),
     ("loss y wrong length", lambda: bk.loss(TRACE.output, Y[:3], "bce"), ValueError,
      r"y must have shape \(4, 1\).*got shape \(3,\)"),
@@ -201,7 +207,7 @@ CASES = [
     ("Trainer batch_size fractional", lambda: trainer(batch_size=2.5),
      TypeError, r"batch_size must be .*; got 2\.5"),
     ("Trainer optimizer misspelt", lambda: trainer(optimizer="adm"), ValueError,
-     r"optimizer must be one of 'sgd', 'momentum', 'adam'; got 'adm' \(did you mean 'adam'\?\)"),
+     rf"optimizer must be one of {names(bk.optimizers.OPTIMIZERS)}; got 'adm' \(did you mean 'adam'\?\)"),
     ("Trainer optimizer a class", lambda: trainer(optimizer=bk.Adam),
      TypeError, r"optimizer must be a name.*Adam"),
     ("Trainer clip negative", lambda: trainer(clip=-1),

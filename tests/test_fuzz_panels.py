@@ -36,7 +36,7 @@ from backprop_kit import datasets, plots
 from backprop_kit.widgets import (ActivationExplorer, BatchSizeExplorer, GradientFlowExplorer,
                                   LearningRateExplorer, Playground, StageStepper)
 from backprop_kit.widgets import playground as playground_module
-from backprop_kit.widgets._base import find
+from backprop_kit.widgets import find
 
 ACTIONS = 1000
 PLAYING_ACTIONS = 350            # of those, the last ones run inside asyncio.run
@@ -364,7 +364,7 @@ def check_playground(panel, where, i):
     trainer, c, views = panel.trainer, panel.controls, panel.views
     history, data = trainer.history, trainer.data
     # the controls and the Trainer they built (live changes reached it)
-    assert trainer.lr == c["learning_rate"].value, where
+    assert trainer.lr == c["lr"].value, where
     assert trainer.batch_size == c["batch_size"].value and c["batch_size"].max == len(data.X_train), where
     assert trainer.clip == c["clip"].value and trainer.l2 == (c["l2"].value or 0.0), where
     assert trainer.optimizer.name == c["optimizer"].value and trainer.seed == c["seed"].value, where
@@ -497,7 +497,7 @@ def stage_errors(kind, message) -> bool:
 
 
 def test_stage_stepper_survives_1000_random_actions():
-    panel = StageStepper(dataset="sine", sizes=[1, 4, 4, 1], seed=0)     # regression blows up readily
+    panel = StageStepper(dataset="sine", layers=2, neurons=4, seed=0)     # regression blows up readily
     fuzzer = Fuzzer(panel, seed=2, weights={"bk-step": 4.0, "bk-reset": 0.7, "bk-activation": 0.7})
     assert {css(c) for c in fuzzer.controls} == {"bk-activation", "bk-learning-rate"}
     assert {css(b) for b in fuzzer.buttons} == {"bk-forward", "bk-loss", "bk-gradient", "bk-update",
@@ -530,7 +530,7 @@ def check_activation(panel, where, i):
 
 
 def test_activation_explorer_survives_1000_random_actions():
-    panel = ActivationExplorer(layers=2, neurons=4, dataset="sine", learning_rate=3.0, seed=0)
+    panel = ActivationExplorer(layers=2, neurons=4, dataset="sine", lr=3.0, seed=0)
     fuzzer = Fuzzer(panel, seed=3)
     assert {css(c) for c in fuzzer.controls} == {"bk-activation", "bk-init", "bk-scale", "bk-layers", "bk-layer"}
     assert {css(b) for b in fuzzer.buttons} == {"bk-step", "bk-reset"}
@@ -562,13 +562,13 @@ def check_runs_status(panel, where, epochs_done, unit):
 
 
 def check_learning_rates(panel, where, i):
-    rates = [run.learning_rate for run in panel.runs if not run.yours]
+    rates = [run.lr for run in panel.runs if not run.yours]
     assert rates == sorted(rates) and tuple(rates) == panel._landmarks, where
     yours = [run for run in panel.runs if run.yours]
-    assert [r.learning_rate for r in yours] == ([] if panel.your_learning_rate is None else [panel.your_learning_rate])
+    assert [r.lr for r in yours] == ([] if panel.your_lr is None else [panel.your_lr])
     assert len(panel.verdicts) == len(panel.runs), where
     for run, verdict in zip(panel.runs, panel.verdicts):
-        assert run.trainer.lr == run.learning_rate and run.trainer.data is panel.data, where
+        assert run.trainer.lr == run.lr and run.trainer.data is panel.data, where
         curve = np.array([run.initial_loss, *run.trainer.history.train_loss])
         shown = np.asarray(run.line.get_ydata(), dtype=float)
         np.testing.assert_array_equal(shown[:len(curve)], curve, err_msg=where)
@@ -579,7 +579,7 @@ def check_learning_rates(panel, where, i):
 
 
 def test_learning_rate_explorer_survives_1000_random_actions_including_while_playing():
-    panel = LearningRateExplorer(learning_rates=(0.01, 1.0, 10.0), dataset="xor", n=40, hidden=(4,),
+    panel = LearningRateExplorer(lrs=(0.01, 1.0, 10.0), dataset="xor", n=40, layers=1, neurons=4,
                                  epochs=5, batch_size=8, seed=0)
     fuzzer = Fuzzer(panel, seed=4, weights={"bk-play": 3.0, "bk-learning-rates": 2.0})
     assert {css(c) for c in fuzzer.controls} == {"bk-learning-rates", "bk-learning-rate", "bk-dataset", "bk-epochs"}
@@ -596,7 +596,7 @@ def check_batch_sizes(panel, where, i):
     assert all(1 <= size <= n_train and (size == n_train or not full) for size, full in sizes), where
     assert panel.your_size_control.max == n_train, where
     for run in panel.runs:
-        assert run.trainer.batch_size == run.batch_size and run.trainer.lr == panel.learning_rate, where
+        assert run.trainer.batch_size == run.batch_size and run.trainer.lr == panel.lr, where
         losses = run.trainer.history.loss
         np.testing.assert_array_equal(run.step_line.get_ydata(), finite(losses, positive=True), err_msg=where)
         np.testing.assert_array_equal(run.epoch_line.get_ydata(),
@@ -606,7 +606,7 @@ def check_batch_sizes(panel, where, i):
 
 
 def test_batch_size_explorer_survives_1000_random_actions_including_while_playing():
-    panel = BatchSizeExplorer(batch_sizes=(4, "full"), dataset="xor", n=40, hidden=(4,), epochs=5, seed=0)
+    panel = BatchSizeExplorer(batch_sizes=(4, "full"), dataset="xor", n=40, layers=1, neurons=4, epochs=5, seed=0)
     fuzzer = Fuzzer(panel, seed=5, weights={"bk-play": 3.0, "bk-batch-sizes": 2.0})
     assert {css(c) for c in fuzzer.controls} == {"bk-batch-sizes", "bk-batch-size", "bk-dataset",
                                                  "bk-learning-rate", "bk-epochs"}
@@ -620,10 +620,10 @@ def test_batch_size_explorer_survives_1000_random_actions_including_while_playin
 
 def check_gradient_flow(panel, where, i):
     trainer, view = panel.trainer, panel.gradient_view
-    assert trainer.clip == panel.clip_control.value and trainer.lr == panel.learning_rate_control.value, where
+    assert trainer.clip == panel.clip_control.value and trainer.lr == panel.lr_control.value, where
     net = trainer.net
-    assert net.sizes[1:-1] == (panel.neurons_control.value,) * panel.depth, where
-    assert net.activations[:-1] == (panel.activation_control.value,) * panel.depth, where
+    assert net.sizes[1:-1] == (panel.neurons_control.value,) * panel.layers, where
+    assert net.activations[:-1] == (panel.activation_control.value,) * panel.layers, where
     norms = trainer.history.grad_norms
     assert len(view.lines) == net.n_layers == norms.shape[1] == len(panel.bars), where
     for raw, column in zip(view.raw_lines, norms.T):
@@ -642,7 +642,7 @@ def check_gradient_flow(panel, where, i):
 
 
 def test_gradient_flow_explorer_survives_1000_random_actions_including_while_playing():
-    panel = GradientFlowExplorer(depth=3, neurons=4, dataset="xor", n=40, batch_size=8, seed=0)
+    panel = GradientFlowExplorer(layers=3, neurons=4, dataset="xor", n=40, batch_size=8, seed=0)
     fuzzer = Fuzzer(panel, seed=6, weights={"bk-play": 3.0, "bk-layers": 0.5, "bk-neurons": 0.5})
     assert {css(c) for c in fuzzer.controls} == {"bk-layers", "bk-neurons", "bk-activation", "bk-init",
                                                  "bk-scale", "bk-clip", "bk-learning-rate"}

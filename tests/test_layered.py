@@ -236,7 +236,7 @@ def test_the_playground_shows_its_figures_on_layered_canvases():
     panel = Playground(seed=0)
     for name in ("loss", "gradients", "boundary"):
         widget = _layered.LayeredCanvas
-        canvas = bk.widgets._base.find(panel, f"bk-plot-{name}")
+        canvas = bk.widgets.find(panel, f"bk-plot-{name}")
         assert isinstance(canvas, widget) and canvas is panel.canvases[name]
         assert canvas.figure is panel.figures[name] is getattr(panel.views, name).ax.figure
         assert canvas.blitter is panel.blitters[name]

@@ -22,7 +22,7 @@ import backprop_kit as bk
 from backprop_kit import cli, training
 from backprop_kit.widgets import (ActivationExplorer, BatchSizeExplorer, GradientFlowExplorer,
                                   LearningRateExplorer, Playground, StageStepper)
-from backprop_kit.widgets._base import find
+from backprop_kit.widgets import find
 
 SCRIPT = Path(sys.executable).parent / "backprop-kit"
 DATASETS = bk.datasets.NAMES
@@ -77,11 +77,11 @@ def assert_reset_recovers(panel, trainer_of, status_at_zero):
 def test_playground_at_learning_rates_up_to_10_diverges_into_a_warning_or_trains_and_reset_recovers(
         dataset, activation):
     outcomes = {}
-    for learning_rate in (1.0, 10.0):
-        panel = Playground(dataset=dataset, activation=activation, learning_rate=learning_rate, n=100,
+    for lr in (1.0, 10.0):
+        panel = Playground(dataset=dataset, activation=activation, lr=lr, n=100,
                            neurons=8, layers=2, batch_size=8, step_size="10 epochs", seed=0)
         trainer_of = lambda p: p.trainer                                  # noqa: E731
-        outcomes[learning_rate] = step_until_diverged(panel, trainer_of, clicks=2)
+        outcomes[lr] = step_until_diverged(panel, trainer_of, clicks=2)
         assert_diverged_or_training(panel, panel.trainer)
         if panel.trainer.diverged:
             steps = panel.trainer.steps
@@ -97,7 +97,7 @@ def test_playground_at_learning_rates_up_to_10_diverges_into_a_warning_or_trains
 @pytest.mark.parametrize("activation", ACTIVATIONS)
 @pytest.mark.parametrize("dataset", DATASETS)
 def test_gradient_flow_explorer_at_a_learning_rate_of_10_diverges_into_a_warning_or_trains(dataset, activation):
-    panel = GradientFlowExplorer(depth=3, neurons=8, activation=activation, learning_rate=10.0,
+    panel = GradientFlowExplorer(layers=3, neurons=8, activation=activation, lr=10.0,
                                  dataset=dataset, n=60, batch_size=8, seed=0)
     trainer_of = lambda p: p.trainer                                      # noqa: E731
     step_until_diverged(panel, trainer_of, clicks=10)
@@ -112,7 +112,7 @@ def test_gradient_flow_explorer_at_a_learning_rate_of_10_diverges_into_a_warning
 
 
 def test_playing_into_divergence_stops_by_itself_with_the_warning_and_reset_recovers():
-    panel = Playground(dataset="sine", activation="linear", learning_rate=10.0, n=100, seed=0)
+    panel = Playground(dataset="sine", activation="linear", lr=10.0, n=100, seed=0)
 
     async def play_until_stopped():
         click(panel, "bk-play")
@@ -135,7 +135,7 @@ def test_playing_into_divergence_stops_by_itself_with_the_warning_and_reset_reco
 
 
 def test_explorers_with_a_diverging_rate_keep_the_others_training_and_reset_recovers():
-    panel = LearningRateExplorer(learning_rates=(0.1, 10.0), dataset="sine", n=60, hidden=(8,),
+    panel = LearningRateExplorer(lrs=(0.1, 10.0), dataset="sine", n=60, layers=1, neurons=8,
                                  batch_size=8, epochs=20, seed=0)
     for _ in range(6):
         click(panel, "bk-step")
@@ -150,8 +150,8 @@ def test_explorers_with_a_diverging_rate_keep_the_others_training_and_reset_reco
 # --- fixes found by the fuzzing, pinned -----------------------------------------------------------
 
 @pytest.mark.parametrize("make", [
-    lambda: LearningRateExplorer(n=40, batch_size=8, hidden=(4,)),
-    lambda: BatchSizeExplorer(n=40, batch_sizes=(4, "full"), hidden=(4,)),
+    lambda: LearningRateExplorer(n=40, batch_size=8, layers=1, neurons=4),
+    lambda: BatchSizeExplorer(n=40, batch_sizes=(4, "full"), layers=1, neurons=4),
 ], ids=["learning_rate", "batch_size"])
 def test_explorers_work_on_a_training_set_smaller_than_32_points(make):
     panel = make()                                # the loss before training used a batch of 32
@@ -161,7 +161,7 @@ def test_explorers_work_on_a_training_set_smaller_than_32_points(make):
 
 
 def test_a_loss_of_exactly_zero_keeps_the_learning_rate_plot_on_its_log_axis():
-    panel = LearningRateExplorer(learning_rates=(0.1, 1e300), dataset="gaussians", n=40, hidden=(4,),
+    panel = LearningRateExplorer(lrs=(0.1, 1e300), dataset="gaussians", n=40, layers=1, neurons=4,
                                  activation="tanh", batch_size=8, epochs=3, seed=0)
     click(panel, "bk-step")
     assert 0.0 in panel.runs[1].curve               # the huge rate saturates every output: loss 0
@@ -171,7 +171,7 @@ def test_a_loss_of_exactly_zero_keeps_the_learning_rate_plot_on_its_log_axis():
 
 @pytest.mark.parametrize("text", ["²", "1, ³", "8,²"])
 def test_a_superscript_digit_in_the_batch_sizes_gets_the_fields_own_message(text):
-    panel = BatchSizeExplorer(n=60, hidden=(4,), batch_sizes=(4, "full"))
+    panel = BatchSizeExplorer(n=60, layers=1, neurons=4, batch_sizes=(4, "full"))
     find(panel, "bk-batch-sizes").value = text
     assert panel.status.kind == "error"
     assert panel.status.text.startswith("batch sizes must be whole numbers or 'full'")
@@ -179,7 +179,7 @@ def test_a_superscript_digit_in_the_batch_sizes_gets_the_fields_own_message(text
 
 
 def test_activation_explorer_keeps_the_divergence_warning_when_another_layer_is_shown():
-    panel = ActivationExplorer(activation="relu", learning_rate=10, layers=2, neurons=4, init="normal",
+    panel = ActivationExplorer(activation="relu", lr=10, layers=2, neurons=4, init="normal",
                                scale=3.0, dataset="sine")
     click(panel, "bk-step")
     assert panel.trainer.diverged and panel.status.kind == "warning"
@@ -187,8 +187,8 @@ def test_activation_explorer_keeps_the_divergence_warning_when_another_layer_is_
     assert panel.status.kind == "warning" and panel.trainer.diverged in panel.status.text
 
 
-def blown_up_stage_stepper(sizes, activation):
-    panel = StageStepper(dataset="sine", sizes=sizes, activation=activation, learning_rate=10)
+def blown_up_stage_stepper(layers, neurons, activation):
+    panel = StageStepper(dataset="sine", layers=layers, neurons=neurons, activation=activation, lr=10)
     for _ in range(100):
         click(panel, "bk-step")
         if panel.errors:
@@ -197,7 +197,7 @@ def blown_up_stage_stepper(sizes, activation):
 
 
 def test_a_stage_stepper_gradient_of_inf_stops_at_the_gradient_stage_with_a_learners_message():
-    panel = blown_up_stage_stepper([1, 4, 4, 1], "linear")
+    panel = blown_up_stage_stepper(2, 4, "linear")
     assert len(panel.errors) == 1 and panel.next_stage == "gradient"       # not a core message at Update
     assert panel.status.kind == "error" and panel.status.text.startswith(
         f"The gradients of batch {panel.batch_number} are inf or NaN: the weights grew too large "
@@ -208,11 +208,11 @@ def test_a_stage_stepper_gradient_of_inf_stops_at_the_gradient_stage_with_a_lear
     assert panel.status.kind == "info" and len(panel.losses) == 1
 
 
-@pytest.mark.parametrize("sizes, activation", [([1, 3, 1], "linear"), ([1, 3, 1], "sigmoid")])
+@pytest.mark.parametrize("layers, neurons, activation", [(1, 3, "linear"), (1, 3, "sigmoid")])
 def test_a_gradient_check_on_a_blown_up_network_says_it_cannot_check_not_that_backprop_is_wrong(
-        sizes, activation):
+        layers, neurons, activation):
     import warnings
-    panel = blown_up_stage_stepper(sizes, activation)
+    panel = blown_up_stage_stepper(layers, neurons, activation)
     with warnings.catch_warnings():
         warnings.simplefilter("error")                  # no overflow warnings either
         errors = panel.check_gradient()
@@ -310,7 +310,7 @@ def test_playing_in_frames_gives_the_same_run_as_stepping():
     assert_same_run(played, stepped)
 
 
-CLI_RUN = ["train", "--dataset", "moons", "--n", "150", "--noise", "0.15", "--layers", "6,4",
+CLI_RUN = ["train", "--dataset", "moons", "--n", "150", "--noise", "0.15", "--layers", "2", "--neurons", "6",
            "--activation", "relu", "--optimizer", "adam", "--lr", "0.01", "--batch-size", "16",
            "--epochs", "4", "--clip", "1", "--l2", "0.0001", "--seed", "5", "-q"]
 
@@ -318,7 +318,7 @@ CLI_RUN = ["train", "--dataset", "moons", "--n", "150", "--noise", "0.15", "--la
 def in_process_history(path):
     """The CLI_RUN settings, built from the public API in this process."""
     data = bk.datasets.make("moons", n=150, noise=0.15, test_fraction=0.3, seed=5)
-    net = bk.Network([2, 6, 4, 1], activation="relu", output="sigmoid", init="xavier", seed=5)
+    net = bk.Network([2, 6, 6, 1], activation="relu", output="sigmoid", init="xavier", seed=5)
     trainer = bk.Trainer(net, data, loss="bce", lr=0.01, batch_size=16, optimizer="adam", clip=1.0,
                          l2=0.0001, seed=5)
     trainer.run(4)
@@ -420,9 +420,11 @@ BAD_COMMAND_LINES = [
     (["--lr", "nan"], ["--lr", "nan"]),
     (["--lr", "inf"], ["--lr", "inf"]),
     (["--layers", "16,x"], ["--layers", "'16,x'"]),
-    (["--layers", "0"], ["--layers", "'0'"]),
-    (["--layers", "16,,16"], ["--layers", "'16,,16'"]),
-    (["--layers", "99999999999"], ["--layers", "'99999999999'", "memory"]),
+    (["--layers", "16,16"], ["--layers", "'16,16'", "--neurons", "e.g. --layers 2 --neurons 16"]),
+    (["--layers", "-1"], ["--layers", "'-1'", ">= 0"]),
+    (["--neurons", "0"], ["--neurons", "'0'", ">= 1"]),
+    (["--neurons", "2.5"], ["--neurons", "'2.5'"]),
+    (["--neurons", "99999999999"], ["--neurons", "99999999999", "memory"]),
     (["--batch-size", "0"], ["--batch-size", "0", "1 to 280"]),
     (["--n", "20"], ["--batch-size", "32", "1 to 14", "training-set size"]),
     (["--epochs", "-1"], ["--epochs", "-1"]),
@@ -463,7 +465,7 @@ def test_a_bad_command_line_gives_one_error_line_naming_the_option_and_the_value
 
 
 def test_the_console_script_prints_bad_command_lines_without_a_traceback(tmp_path):
-    for arguments in (["--lr", "nan"], ["--layers", "0"], ["--noise", "5"], ["--plot", str(tmp_path)]):
+    for arguments in (["--lr", "nan"], ["--neurons", "0"], ["--noise", "5"], ["--plot", str(tmp_path)]):
         result = subprocess.run([str(SCRIPT), "train", "-q", *arguments], capture_output=True, text=True)
         assert result.returncode == 1 and result.stdout == ""
         assert result.stderr.startswith("backprop-kit: error: ") and result.stderr.count("\n") == 1
@@ -488,75 +490,76 @@ def test_an_output_file_that_cannot_be_written_is_an_error_line_after_training(t
 NAN, INF = float("nan"), float("inf")
 BAD_PANEL_ARGUMENTS = [
     (Playground, dict(seed=2**31), ValueError, ["seed", str(2**31)]),
-    (Playground, dict(learning_rate=NAN), ValueError, ["learning_rate", "nan"]),
+    (Playground, dict(lr=NAN), ValueError, ["lr", "nan"]),
     (Playground, dict(noise=INF), ValueError, ["noise", "inf"]),
     (Playground, dict(dataset=None), TypeError, ["dataset", "None"]),
     (Playground, dict(layers=2.5), TypeError, ["layers", "2.5"]),
     (Playground, dict(clip=True), TypeError, ["clip", "True"]),
     (Playground, dict(step_size=1), TypeError, ["step_size", "1"]),
-    (Playground, dict(init_scale=0), ValueError, ["init_scale", "0"]),
-    (StageStepper, dict(learning_rate=INF), ValueError, ["learning_rate", "inf"]),
+    (Playground, dict(scale=0), ValueError, ["scale", "0"]),
+    (StageStepper, dict(lr=INF), ValueError, ["lr", "inf"]),
     (StageStepper, dict(activation=None), TypeError, ["activation", "None"]),
     (StageStepper, dict(init=3), TypeError, ["init", "3"]),
-    (StageStepper, dict(sizes=[2, 3.5, 1]), TypeError, ["sizes[1]", "3.5"]),
+    (StageStepper, dict(neurons=3.5), TypeError, ["neurons", "3.5"]),
     (StageStepper, dict(dataset="Xor"), ValueError, ["dataset", "'Xor'", "did you mean 'xor'"]),
     (StageStepper, dict(seed=1.5), TypeError, ["seed", "1.5"]),
     (ActivationExplorer, dict(neurons=65), ValueError, ["neurons", "65"]),
     (ActivationExplorer, dict(layer=1.5), TypeError, ["layer", "1.5"]),
-    (ActivationExplorer, dict(learning_rate=NAN), ValueError, ["learning_rate", "nan"]),
+    (ActivationExplorer, dict(lr=NAN), ValueError, ["lr", "nan"]),
     (ActivationExplorer, dict(dataset=None), TypeError, ["dataset", "None"]),
     (ActivationExplorer, dict(activation=["relu"]), TypeError, ["activation", "['relu']"]),
-    (LearningRateExplorer, dict(learning_rates=(0.1, NAN)), ValueError, ["learning_rates[1]", "nan"]),
-    (LearningRateExplorer, dict(learning_rates=tuple(range(1, 10))), ValueError, ["learning_rates", "9 rates"]),
-    (LearningRateExplorer, dict(your_learning_rate=0), ValueError, ["your_learning_rate", "0"]),
+    (LearningRateExplorer, dict(lrs=(0.1, NAN)), ValueError, ["lrs[1]", "nan"]),
+    (LearningRateExplorer, dict(lrs=tuple(range(1, 10))), ValueError, ["lrs", "9 rates"]),
+    (LearningRateExplorer, dict(your_lr=0), ValueError, ["your_lr", "0"]),
     (LearningRateExplorer, dict(n=10), ValueError, ["n", "10"]),
     (LearningRateExplorer, dict(noise=-1), ValueError, ["noise", "-1"]),
-    (LearningRateExplorer, dict(hidden="16"), TypeError, ["hidden", "'16'"]),
+    (LearningRateExplorer, dict(neurons="16"), TypeError, ["neurons", "'16'"]),
     (BatchSizeExplorer, dict(batch_sizes=()), ValueError, ["batch_sizes", "0 sizes"]),
     (BatchSizeExplorer, dict(batch_sizes=(0,)), ValueError, ["batch_sizes[0]", "0"]),
     (BatchSizeExplorer, dict(batch_sizes=(2.5,)), TypeError, ["batch_sizes[0]", "2.5"]),
     (BatchSizeExplorer, dict(epochs=0), ValueError, ["epochs", "0"]),
-    (BatchSizeExplorer, dict(learning_rate=11), ValueError, ["learning_rate", "11"]),
+    (BatchSizeExplorer, dict(lr=11), ValueError, ["lr", "11"]),
     (BatchSizeExplorer, dict(dataset="sin"), ValueError, ["dataset", "'sin'", "did you mean 'sine'"]),
     (BatchSizeExplorer, dict(your_batch_size=10**6), ValueError, ["your_batch_size", str(10**6)]),
     (BatchSizeExplorer, dict(your_batch_size=2.5), TypeError, ["your_batch_size", "2.5"]),
     (GradientFlowExplorer, dict(scale=11), ValueError, ["scale", "11"]),
     (GradientFlowExplorer, dict(neurons=129), ValueError, ["neurons", "129"]),
-    (GradientFlowExplorer, dict(learning_rate=INF), ValueError, ["learning_rate", "inf"]),
+    (GradientFlowExplorer, dict(lr=INF), ValueError, ["lr", "inf"]),
     (GradientFlowExplorer, dict(dataset="spirals"), ValueError, ["dataset", "'spirals'", "did you mean 'spiral'"]),
     (GradientFlowExplorer, dict(batch_size="all"), TypeError, ["batch_size", "'all'"]),
     (GradientFlowExplorer, dict(n=6000), ValueError, ["n", "6000"]),
     (GradientFlowExplorer, dict(clip=NAN), ValueError, ["clip", "nan"]),
     # the comparison and gradient-flow panels, argument by argument
-    (LearningRateExplorer, dict(learning_rates=()), ValueError, ["learning_rates"]),
-    (LearningRateExplorer, dict(learning_rates="0.1"), TypeError, ["learning_rates"]),
-    (LearningRateExplorer, dict(learning_rates=(0.1, -1)), ValueError, ["learning_rates[1]"]),
-    (LearningRateExplorer, dict(learning_rates=(0.1, 0.1)), ValueError, ["repeats"]),
-    (LearningRateExplorer, dict(your_learning_rate=100), ValueError, ["your_learning_rate"]),
+    (LearningRateExplorer, dict(lrs=()), ValueError, ["lrs"]),
+    (LearningRateExplorer, dict(lrs="0.1"), TypeError, ["lrs"]),
+    (LearningRateExplorer, dict(lrs=(0.1, -1)), ValueError, ["lrs[1]"]),
+    (LearningRateExplorer, dict(lrs=(0.1, 0.1)), ValueError, ["repeats"]),
+    (LearningRateExplorer, dict(your_lr=100), ValueError, ["your_lr"]),
     (LearningRateExplorer, dict(dataset="moon"), ValueError, ["did you mean 'moons'"]),
     (LearningRateExplorer, dict(epochs=0), ValueError, ["epochs"]),
     (LearningRateExplorer, dict(epochs=2.5), TypeError, ["epochs"]),
     (LearningRateExplorer, dict(batch_size=0), ValueError, ["batch_size"]),
     (LearningRateExplorer, dict(batch_size="half"), TypeError, ["batch_size"]),
-    (LearningRateExplorer, dict(hidden=(16, 0)), ValueError, ["hidden[1]"]),
+    (LearningRateExplorer, dict(neurons=0), ValueError, ["neurons", "0"]),
+    (LearningRateExplorer, dict(layers=9), ValueError, ["layers", "9"]),
     (LearningRateExplorer, dict(activation="rleu"), ValueError, ["activation"]),
     (BatchSizeExplorer, dict(batch_sizes=(1, 1000)), ValueError, ["batch_sizes[1]"]),
     (BatchSizeExplorer, dict(batch_sizes=(150, "full")), ValueError, ["repeats"]),
     (BatchSizeExplorer, dict(batch_sizes=("half",)), ValueError, ["batch_sizes[0]"]),
     (BatchSizeExplorer, dict(batch_sizes=8), TypeError, ["batch_sizes"]),
     (BatchSizeExplorer, dict(your_batch_size=0), ValueError, ["batch_size"]),
-    (BatchSizeExplorer, dict(learning_rate=0), ValueError, ["learning_rate"]),
+    (BatchSizeExplorer, dict(lr=0), ValueError, ["lr"]),
     (BatchSizeExplorer, dict(n=5), ValueError, ["n must"]),
-    (GradientFlowExplorer, dict(depth=0), ValueError, ["depth"]),
-    (GradientFlowExplorer, dict(depth=21), ValueError, ["depth"]),
-    (GradientFlowExplorer, dict(depth=2.0), TypeError, ["depth"]),
+    (GradientFlowExplorer, dict(layers=0), ValueError, ["layers"]),
+    (GradientFlowExplorer, dict(layers=21), ValueError, ["layers"]),
+    (GradientFlowExplorer, dict(layers=2.0), TypeError, ["layers"]),
     (GradientFlowExplorer, dict(activation="softmax"), ValueError, ["activation"]),
     (GradientFlowExplorer, dict(init="uniform"), ValueError, ["init"]),
     (GradientFlowExplorer, dict(scale=0), ValueError, ["scale"]),
     (GradientFlowExplorer, dict(clip=0), ValueError, ["clip"]),
     (GradientFlowExplorer, dict(clip="1"), TypeError, ["clip"]),
     (GradientFlowExplorer, dict(neurons=0), ValueError, ["neurons"]),
-    (GradientFlowExplorer, dict(learning_rate=-1), ValueError, ["learning_rate"]),
+    (GradientFlowExplorer, dict(lr=-1), ValueError, ["lr"]),
     (GradientFlowExplorer, dict(batch_size=151), ValueError, ["batch_size"]),
 ]
 

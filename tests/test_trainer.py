@@ -278,3 +278,22 @@ def test_deep_sigmoid_gradients_vanish_towards_the_first_layer_while_relu_he_sta
     assert np.all(np.diff(sigmoid) > 0), "the norm grows layer by layer towards the output"
     relu = layer_gradient_norms("relu", "he")
     assert relu.max() / relu.min() <= 10
+
+
+def test_run_with_progress_shows_a_tqdm_bar_with_the_last_epochs_loss(capsys):
+    trainer = make_trainer("xor", n=100)
+    trainer.run(3, progress=True)
+    err = capsys.readouterr().err
+    last = err.rstrip("\n").split("\r")[-1]
+    assert last.startswith("xor: 100%") and "3/3" in last and "loss" in last and "accuracy" in last, err
+    trainer.run(2)
+    assert capsys.readouterr().err == ""                      # no bar unless asked
+    with pytest.raises(TypeError, match="progress must be True or False; got 'yes'"):
+        trainer.run(1, progress="yes")
+    assert trainer.epoch == 5
+
+
+def test_a_run_that_diverges_closes_its_progress_bar(capsys):
+    trainer = make_trainer("xor", n=100, lr=50.0)
+    trainer.run(20, progress=True)
+    assert trainer.diverged is not None and capsys.readouterr().err.endswith("\n")

@@ -9,7 +9,7 @@ import backprop_kit as bk
 from backprop_kit import activations
 from backprop_kit.plots import SATURATION_THRESHOLD
 from backprop_kit.widgets import ActivationExplorer
-from backprop_kit.widgets._base import find
+from backprop_kit.widgets import find
 
 DOCS_IMAGES = Path(__file__).resolve().parent.parent / "docs" / "images"
 
@@ -64,7 +64,7 @@ def test_the_saturated_share_is_the_share_of_small_derivatives_and_shown_as_text
     assert [bar.get_height() for bar in panel._bars] == pytest.approx(panel.saturated_shares)
 
 
-def test_the_saturated_share_grows_with_the_init_scale_for_sigmoid():
+def test_the_saturated_share_grows_with_the_scale_for_sigmoid():
     panel = ActivationExplorer(activation="sigmoid", init="normal", scale=0.1)
     scale = find(panel, "bk-scale")
     shares = []
@@ -126,7 +126,7 @@ def test_training_moves_the_histogram_to_the_trained_networks_pre_activations():
 
 
 def test_a_diverging_run_is_a_status_warning_not_an_exception():
-    panel = ActivationExplorer(activation="relu", init="normal", scale=10.0, learning_rate=10.0, dataset="sine")
+    panel = ActivationExplorer(activation="relu", init="normal", scale=10.0, lr=10.0, dataset="sine")
     for _ in range(4):
         find(panel, "bk-step").click()
     assert panel.errors == []
@@ -147,7 +147,7 @@ def test_a_diverging_run_is_a_status_warning_not_an_exception():
     (dict(layer=5), ["layer", "5", "1 (input side) to 4"]),
     (dict(layers=2, layer=0), ["layer", "0", "to 2"]),
     (dict(dataset="moon"), ["dataset", "'moon'", "did you mean 'moons'"]),
-    (dict(learning_rate=-1), ["learning_rate", "-1"]),
+    (dict(lr=-1), ["lr", "-1"]),
     (dict(seed="zero"), ["seed", "'zero'"]),
 ])
 def test_bad_arguments_raise_an_error_naming_argument_value_and_what_is_accepted(kwargs, words):

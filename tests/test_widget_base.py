@@ -3,6 +3,7 @@ import asyncio
 import sys
 
 import ipywidgets as widgets
+import pytest
 import matplotlib
 
 from backprop_kit.widgets import _base
@@ -75,8 +76,11 @@ def test_play_without_a_running_loop_says_no():
 def test_find_locates_a_control_by_its_css_class():
     slider = _base.styled(widgets.FloatSlider(), "bk-learning-rate")
     root = widgets.VBox([widgets.HBox([widgets.Label("x"), slider])])
-    assert _base.find(root, "bk-learning-rate") is slider
-    assert _base.find_all(root, "bk-missing") == []
+    from backprop_kit.widgets import find, find_all
+    assert find(root, "bk-learning-rate") is slider
+    assert find_all(root, "bk-learning-rate") == [slider] and find_all(root, "bk-missing") == []
+    with pytest.raises(LookupError, match="bk-missing"):
+        find(root, "bk-missing")
 
 
 class _ClickPanel(_base.Panel):
@@ -124,3 +128,45 @@ def test_widgets_added_to_a_panel_later_are_pinned_too():
                                       "data": {"method": "update", "state": {"value": 7}}},
                             "buffers": []})
     assert late.value == 7                     # no kernel loop here: handled at once
+
+
+# --- one name per idea, every argument by keyword and checked by its panel's table -----------
+
+PANEL_NAMES = ["Playground", "StageStepper", "LearningRateExplorer", "BatchSizeExplorer",
+               "GradientFlowExplorer", "ActivationExplorer"]
+# the names the kit does not use, and the one it uses for that idea (README: "One name per idea")
+OTHER_NAMES = {"learning_rate": "lr", "learning_rates": "lrs", "init_scale": "scale", "depth": "layers",
+               "hidden": "layers and neurons", "sizes": "layers and neurons (sizes: only in Network)"}
+
+
+@pytest.mark.parametrize("name", PANEL_NAMES)
+def test_every_panel_argument_is_keyword_only_and_checked_by_the_panels_table(name):
+    import inspect
+    import sys
+    from backprop_kit import widgets as panels
+    panel = getattr(panels, name)
+    parameters = list(inspect.signature(panel.__init__).parameters.values())[1:]
+    assert parameters and all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in parameters), parameters
+    table = sys.modules[panel.__module__].ARGUMENTS
+    assert [p.name for p in parameters if p.name not in table] == []
+    assert set(table) == {p.name for p in parameters}
+    for parameter in parameters:
+        assert parameter.name not in OTHER_NAMES, f"{name}({parameter.name}=): the kit calls it {OTHER_NAMES[parameter.name]}"
+    with pytest.raises(TypeError):
+        panel(0)                                   # nothing by position
+
+
+def test_a_table_rule_names_the_argument_the_value_and_what_it_accepts():
+    from backprop_kit.widgets import _args
+    table = {"n": _args.Whole(20, 100), "clip": _args.Optional(_args.Number(0.01, 100)),
+             "batch_size": _args.BatchSize(full=True)}
+    assert _args.check(table, dict(n=40, clip=None, batch_size="full", other=1)) == dict(n=40, clip=None, batch_size=30)
+    for given, words in ((dict(n=10, clip=None, batch_size=4), ["n must be a whole number from 20 to 100; got 10"]),
+                         (dict(n=40, clip=0, batch_size=4), ["clip must be None (off) or a number from 0.01 to 100",
+                                                            "got 0"]),
+                         (dict(n=40, clip=1, batch_size=31), ["batch_size must be 'full' or a whole number from 1 to 30",
+                                                             "n=40", "got 31"])):
+        with pytest.raises(ValueError) as raised:
+            _args.check(table, given)
+        for word in words:
+            assert word in str(raised.value), (word, str(raised.value))

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from backprop_kit.widgets import BatchSizeExplorer, GradientFlowExplorer, LearningRateExplorer
-from backprop_kit.widgets._base import find
+from backprop_kit.widgets import find
 from backprop_kit.widgets.learning_rate import judge
 
 
@@ -38,11 +38,11 @@ def trained_rates():
 def test_learning_rate_explorer_draws_one_line_per_rate_on_one_log_plot():
     panel = LearningRateExplorer()
     assert find(panel, "bk-plot-loss") is panel.canvas
-    assert panel.learning_rates == (0.001, 0.1, 3.0, 10.0)
+    assert panel.lrs == (0.001, 0.1, 3.0, 10.0)
     assert len(panel.lines) == len(panel.trainers) == 4
     assert all(line.axes is panel.ax for line in panel.lines)
     assert panel.ax.get_yscale() == "log"
-    assert [t.lr for t in panel.trainers] == list(panel.learning_rates)
+    assert [t.lr for t in panel.trainers] == list(panel.lrs)
 
 
 def test_every_rate_starts_from_the_same_weights_and_sees_the_same_first_batch():
@@ -57,8 +57,8 @@ def test_every_rate_starts_from_the_same_weights_and_sees_the_same_first_batch()
 
 def test_a_rate_of_10_is_labelled_diverged_and_the_good_rate_is_not(trained_rates):
     panel = trained_rates
-    verdicts = dict(zip(panel.learning_rates, panel.verdicts))
-    wild = panel.trainers[panel.learning_rates.index(10.0)]
+    verdicts = dict(zip(panel.lrs, panel.verdicts))
+    wild = panel.trainers[panel.lrs.index(10.0)]
     assert wild.diverged is not None
     assert verdicts[10.0].text == f"diverged at step {wild.steps}"
     assert verdicts[0.1].kind == "good"
@@ -94,11 +94,11 @@ def test_judge_names_slow_good_oscillating_and_diverged_runs():
 
 
 def test_your_rate_adds_a_run_from_the_same_start_and_keeps_the_others():
-    panel = LearningRateExplorer(learning_rates=(0.01, 0.1), epochs=5)
+    panel = LearningRateExplorer(lrs=(0.01, 0.1), epochs=5)
     click(panel, "bk-step", 2)
     before = list(panel.trainers)
     find(panel, "bk-learning-rate").value = 0.5
-    assert panel.learning_rates == (0.01, 0.1, 0.5) and len(panel.lines) == 3
+    assert panel.lrs == (0.01, 0.1, 0.5) and len(panel.lines) == 3
     assert panel.trainers[:2] == before and before[0].steps == 2 * before[0].steps_per_epoch
     yours = panel.trainers[2]
     assert yours.net is panel.initial_net and yours.steps == 0
@@ -107,7 +107,7 @@ def test_your_rate_adds_a_run_from_the_same_start_and_keeps_the_others():
 
 
 def test_in_a_kernel_your_new_run_catches_up_with_the_others_by_itself():
-    panel = LearningRateExplorer(learning_rates=(0.03, 0.3), epochs=20)
+    panel = LearningRateExplorer(lrs=(0.03, 0.3), epochs=20)
     click(panel, "bk-step", 3)
 
     async def scenario():
@@ -126,12 +126,12 @@ def test_the_rates_field_sets_the_rates_and_a_bad_entry_is_reported_not_raised()
     panel = LearningRateExplorer()
     field = find(panel, "bk-learning-rates")
     field.value = "1, 0.01"
-    assert panel.learning_rates == (0.01, 1.0) and len(panel.lines) == 2
+    assert panel.lrs == (0.01, 1.0) and len(panel.lines) == 2
     field.value = "0.1, fast"
     assert panel.status.kind == "error" and "learning rates must be numbers" in panel.status.text
     field.value = "0, 1"
     assert "learning rates[0] must be a learning rate > 0" in panel.status.text
-    assert panel.learning_rates == (0.01, 1.0)
+    assert panel.lrs == (0.01, 1.0)
 
 
 def test_a_new_dataset_starts_every_rate_again():
@@ -198,7 +198,7 @@ def test_your_batch_size_and_the_learning_rate_change_the_runs():
 # --- GradientFlowExplorer ---------------------------------------------------------------------------
 
 def test_deep_sigmoid_gradients_vanish_toward_the_input():
-    panel = GradientFlowExplorer(depth=8, activation="sigmoid", init="xavier")
+    panel = GradientFlowExplorer(layers=8, activation="sigmoid", init="xavier")
     assert find(panel, "bk-plot-gradients") is panel.canvas
     assert len(panel.bars) == 9 and len(panel.gradient_view.lines) == 9
     np.testing.assert_allclose([bar.get_height() for bar in panel.bars], panel.start_norms)
@@ -249,7 +249,7 @@ def test_an_exploding_init_without_clipping_diverges_into_the_status_and_reset_r
 
 
 def test_the_learning_rate_and_clip_apply_to_the_running_trainer():
-    panel = GradientFlowExplorer(depth=3)
+    panel = GradientFlowExplorer(layers=3)
     click(panel, "bk-step")
     trainer = panel.trainer
     find(panel, "bk-learning-rate").value = 0.01
@@ -296,7 +296,7 @@ def test_play_trains_in_the_background_until_paused(make):
 
 
 def test_play_stops_by_itself_when_the_epochs_are_done():
-    panel = LearningRateExplorer(learning_rates=(0.03, 0.3), epochs=3)
+    panel = LearningRateExplorer(lrs=(0.03, 0.3), epochs=3)
 
     async def scenario():
         find(panel, "bk-play").click()
@@ -311,7 +311,7 @@ def test_play_stops_by_itself_when_the_epochs_are_done():
 
 
 def test_pause_and_play_at_once_keep_a_single_task():
-    panel = GradientFlowExplorer(depth=2)
+    panel = GradientFlowExplorer(layers=2)
     play = find(panel, "bk-play")
 
     async def scenario():

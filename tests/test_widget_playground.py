@@ -14,13 +14,13 @@ import numpy as np
 import pytest
 
 from backprop_kit.widgets import Playground, playground
-from backprop_kit.widgets._base import find, find_all
+from backprop_kit.widgets import find, find_all
 
 CONTROL_CLASSES = {
     "dataset": "bk-dataset", "classes": "bk-classes", "n": "bk-n", "noise": "bk-noise",
     "test_fraction": "bk-test-fraction", "seed": "bk-seed", "layers": "bk-layers",
     "neurons": "bk-neurons", "activation": "bk-activation", "init": "bk-init",
-    "init_scale": "bk-init-scale", "optimizer": "bk-optimizer", "learning_rate": "bk-learning-rate",
+    "scale": "bk-scale", "optimizer": "bk-optimizer", "lr": "bk-learning-rate",
     "batch_size": "bk-batch-size", "l2": "bk-l2", "clip": "bk-clip", "step_size": "bk-step-size",
     "log_loss": "bk-log-loss",
 }
@@ -60,7 +60,7 @@ def test_every_control_button_and_plot_carries_its_css_class():
 
 def test_a_fresh_panel_is_built_from_its_arguments():
     panel = Playground(dataset="moons", n=200, noise=0.2, test_fraction=0.25, layers=3, neurons=5,
-                       activation="relu", init="he", optimizer="adam", learning_rate=0.01,
+                       activation="relu", init="he", optimizer="adam", lr=0.01,
                        batch_size=8, l2=1e-3, clip=2.0, seed=4)
     trainer = panel.trainer
     assert trainer.net.sizes == (2, 5, 5, 5, 1)
@@ -216,7 +216,7 @@ def test_more_classes_give_a_softmax_output_and_only_where_the_dataset_has_them(
 
 def test_init_std_is_used_only_by_the_normal_init():
     panel = Playground(seed=0)
-    scale = control(panel, "bk-init-scale")
+    scale = control(panel, "bk-scale")
     assert scale.disabled
     control(panel, "bk-init").value = "normal"
     assert not scale.disabled
@@ -352,11 +352,11 @@ def test_as_code_reproduces_a_run_with_live_changes_bit_for_bit(capsys):
 
 
 def test_as_code_reproduces_multiclass_normal_init_adam_and_a_diverged_run():
-    panel = Playground(dataset="gaussians", classes=4, init="normal", init_scale=0.5,
-                       optimizer="adam", learning_rate=0.01, batch_size=5, seed=2, step_size="10 steps")
+    panel = Playground(dataset="gaussians", classes=4, init="normal", scale=0.5,
+                       optimizer="adam", lr=0.01, batch_size=5, seed=2, step_size="10 steps")
     panel.step(3)
     assert_same_run(panel, run_code(panel.as_code()))
-    diverging = Playground(seed=1, learning_rate=10.0, clip=50.0)
+    diverging = Playground(seed=1, lr=10.0, clip=50.0)
     step_until_diverged(diverging)
     code = diverging.as_code()
     assert "diverged" in code
@@ -419,7 +419,7 @@ def test_play_trains_on_the_event_loop_applies_changes_while_playing_and_pause_s
 
 
 def test_playing_stops_by_itself_when_the_run_diverges():
-    panel = Playground(seed=0, learning_rate=10.0)
+    panel = Playground(seed=0, lr=10.0)
 
     async def scenario():
         find(panel, "bk-play").click()
@@ -456,8 +456,8 @@ def test_play_without_a_running_event_loop_says_so():
     (dict(activation="rleu"), ValueError, ["activation", "'rleu'", "did you mean 'relu'"]),
     (dict(init="glorot"), ValueError, ["init", "'xavier'", "'glorot'"]),
     (dict(optimizer="rmsprop"), ValueError, ["optimizer", "'adam'", "'rmsprop'"]),
-    (dict(learning_rate=0), ValueError, ["learning_rate", "0.0001", "10", "0"]),
-    (dict(learning_rate="fast"), TypeError, ["learning_rate", "'fast'"]),
+    (dict(lr=0), ValueError, ["lr", "0.0001", "10", "0"]),
+    (dict(lr="fast"), TypeError, ["lr", "'fast'"]),
     (dict(batch_size=500), ValueError, ["batch_size", "1 to 210", "training-set size", "500"]),
     (dict(n=20), ValueError, ["batch_size", "1 to 14", "n=20", "16"]),
     (dict(l2=-1), ValueError, ["l2", "0 (off)", "-1"]),
@@ -515,10 +515,10 @@ def states():
     panel = Playground(seed=0, step_size="10 epochs")
     panel.step(k_frames=60)
     yield "spiral", panel
-    panel = Playground(seed=0, learning_rate=10.0)
+    panel = Playground(seed=0, lr=10.0)
     step_until_diverged(panel)
     yield "diverged", panel
-    panel = Playground(dataset="sine", neurons=16, optimizer="adam", learning_rate=0.01, clip=1.0,
+    panel = Playground(dataset="sine", neurons=16, optimizer="adam", lr=0.01, clip=1.0,
                        seed=0, step_size="10 epochs")
     panel.step(k_frames=20)
     yield "sine", panel
@@ -526,7 +526,7 @@ def states():
 
 def test_every_state_renders_to_png(tmp_path):
     import matplotlib.image as mpimg
-    panel = Playground(seed=0, learning_rate=10.0)
+    panel = Playground(seed=0, lr=10.0)
     step_until_diverged(panel)
     picture = compose(panel, dpi=40)
     mpimg.imsave(tmp_path / "diverged.png", picture)

@@ -7,7 +7,7 @@ import pytest
 
 import backprop_kit as bk
 from backprop_kit.widgets import StageStepper
-from backprop_kit.widgets._base import find
+from backprop_kit.widgets import find
 
 STAGES = ("forward", "loss", "gradient", "update")
 DOCS_IMAGES = Path(__file__).resolve().parent.parent / "docs" / "images"
@@ -164,7 +164,7 @@ def test_the_same_seed_gives_the_same_batches_and_numbers(fresh):
 
 
 def test_learning_on_xor_lowers_the_loss_over_epochs(fresh):
-    panel = fresh(learning_rate=1.0)
+    panel = fresh(lr=1.0)
     for _ in range(100):
         panel.step()
     assert np.mean(panel.losses[-10:]) < np.mean(panel.losses[:10]) - 0.1
@@ -188,7 +188,7 @@ def test_gradient_check_shows_per_layer_errors_below_1e_6_with_a_verdict(fresh):
 
 
 def test_gradient_check_on_regression_and_two_hidden_layers(fresh):
-    panel = fresh(dataset="sine", sizes=[1, 3, 2, 1], activation="sigmoid")
+    panel = fresh(dataset="sine", layers=2, neurons=3, activation="sigmoid")
     panel.step()
     errors = panel.check_gradient()
     assert panel.loss == "mse" and len(errors) == 3 and max(errors) < 1e-6
@@ -242,17 +242,15 @@ def test_the_status_says_which_stage_is_next_and_the_batch_and_loss(fresh):
 @pytest.mark.parametrize("kwargs, words", [
     (dict(dataset="xr"), ["dataset", "'xr'", "'xor'"]),
     (dict(dataset=3), ["dataset", "3"]),
-    (dict(sizes=[2, 3]), ["sizes", "[2, 3]", "e.g. [2, 3, 1]"]),
-    (dict(sizes=[3, 3, 1]), ["sizes", "[3, 3, 1]", "2 input(s)"]),
-    (dict(sizes=[2, 9, 1]), ["sizes", "[2, 9, 1]", "1 to 4 units"]),
-    (dict(sizes=[2, 3, 3, 3, 1]), ["sizes", "1 to 2 hidden layers"]),
-    (dict(sizes=[2, 3, 2]), ["sizes", "[2, 3, 2]", "1 output"]),
-    (dict(sizes=[2, 0, 1]), ["sizes[1]", "0"]),
-    (dict(sizes="2,3,1"), ["sizes", "'2,3,1'"]),
+    (dict(neurons=9), ["neurons", "1 to 4", "9"]),
+    (dict(layers=3), ["layers", "1 to 2", "3"]),
+    (dict(layers=0), ["layers", "1 to 2", "0"]),
+    (dict(neurons=0), ["neurons", "0"]),
+    (dict(neurons="3"), ["neurons", "'3'"]),
     (dict(activation="rleu"), ["activation", "'rleu'", "did you mean 'relu'"]),
-    (dict(learning_rate=0), ["learning_rate", "0"]),
-    (dict(learning_rate=100.0), ["learning_rate", "100.0", "10"]),
-    (dict(learning_rate="fast"), ["learning_rate", "'fast'"]),
+    (dict(lr=0), ["lr", "0"]),
+    (dict(lr=100.0), ["lr", "100.0", "10"]),
+    (dict(lr="fast"), ["lr", "'fast'"]),
     (dict(batch_size=0), ["batch_size", "0", "1 to 8"]),
     (dict(batch_size=9), ["batch_size", "9", "1 to 8"]),
     (dict(batch_size=2.5), ["batch_size", "2.5"]),
@@ -272,7 +270,7 @@ def test_arguments_are_keyword_only():
 
 
 def test_a_diverging_network_ends_in_a_status_message_and_reset_recovers(fresh):
-    panel = fresh(dataset="sine", activation="linear", learning_rate=10)
+    panel = fresh(dataset="sine", activation="linear", lr=10)
     for _ in range(60):
         find(panel, "bk-step").click()                 # never raises: the error goes to the status
         if panel.errors:
@@ -337,7 +335,7 @@ def test_the_figures_render_in_each_state(fresh, tmp_path):
     panel.network_figure.savefig(out / "stage_stepper_network.png", dpi=dpi)
     names = ["stage_stepper_loss.png", "stage_stepper.png", "stage_stepper_network.png"]
     if write_docs:
-        two_layers = fresh(sizes=[2, 3, 2, 1], activation="relu", batch_size=3)
+        two_layers = fresh(layers=2, neurons=3, activation="relu", batch_size=3)
         for _ in range(3):
             two_layers.step()
         two_layers.stage_figure.savefig(out / "stage_stepper_two_hidden_layers.png", dpi=90)

@@ -363,8 +363,8 @@ def button(description: str, css_class: str, icon: str = "", tooltip: str = "",
     return b
 
 
-def learning_rate_slider(value: float = 0.03, css_class: str = "bk-learning-rate") -> widgets.FloatLogSlider:
-    """A log slider from 1e-4 to 10 (the range where learning rates are interesting)."""
+def lr_slider(value: float = 0.03, css_class: str = "bk-learning-rate") -> widgets.FloatLogSlider:
+    """A log slider of the learning rate from 1e-4 to 10 (the range where learning rates are interesting)."""
     return styled(widgets.FloatLogSlider(value=value, base=10, min=-4, max=1, step=0.1,
                                          description="learning rate", readout_format=".4",
                                          continuous_update=False), css_class)

@@ -20,6 +20,7 @@ import backprop_kit as bk
 from backprop_kit import _checks, activations, datasets, plots
 from backprop_kit.network import INITS
 
+from . import _args
 from ._base import Panel, button, full_frames, live_figure, styled
 
 MAX_LAYERS = 8
@@ -30,17 +31,34 @@ BATCH_SIZE = 32
 POINTS = 400
 
 
+def _layer(name, value, settings):
+    if value is None:
+        return settings["layers"]
+    layers = settings["layers"]
+    return _checks.number(name, value, low=1, high=layers, integer=True,
+                          accepts=f"a hidden layer from 1 (input side) to {layers} (layers)")
+
+
+ARGUMENTS = {
+    "activation": _args.Choice(activations.HIDDEN), "layers": _args.Whole(1, MAX_LAYERS),
+    "neurons": _args.Whole(1, MAX_NEURONS), "init": _args.Choice(INITS), "scale": _args.Number(*SCALE_RANGE),
+    "layer": _args.Custom(_layer), "dataset": _args.Choice(datasets.NAMES), "lr": _args.Number(1e-4, 10.0),
+    "seed": _args.SEED,
+}
+
+
 class ActivationExplorer(Panel):
     """An activation f and its derivative f', with a hidden layer's pre-activation histogram.
 
-    ActivationExplorer(activation="sigmoid", layers=4, neurons=16, init="xavier", scale=1.0,
-                       layer=None, dataset="spiral", learning_rate=0.1, seed=0)
+    ActivationExplorer(*, activation="sigmoid", layers=4, neurons=16, init="xavier", scale=1.0,
+                       layer=None, dataset="spiral", lr=0.1, seed=0)
 
-    - activation: of every hidden layer ('relu', 'leaky_relu', 'sigmoid', 'tanh', 'linear').
+    - activation: of every hidden layer, one of activations.HIDDEN.
     - layers: hidden layers, 1 to 8; neurons: units per hidden layer, 1 to 64.
-    - init: 'xavier', 'he', 'normal' (std = ``scale``, 0.01 to 10) or 'zeros'.
+    - init: one of network.INITS ('normal' draws with std ``scale``, 0.01 to 10).
     - layer: the hidden layer to show, 1 (input side) to ``layers``; default the last.
-    - dataset: the inputs of the forward pass (its 300 training points); learning_rate: for "Train".
+    - dataset: the inputs of the forward pass (its 300 training points); lr: the learning rate of "Train".
+    Every argument and what it accepts: ``ARGUMENTS``.
     - seed: the data, the weights and the mini-batch order.
 
     Controls (CSS classes): ``bk-activation``, ``bk-init``, ``bk-scale`` (the std of init 'normal';
@@ -55,24 +73,14 @@ class ActivationExplorer(Panel):
 
     def __init__(self, *, activation: str = "sigmoid", layers: int = 4, neurons: int = 16,
                  init: str = "xavier", scale: float = 1.0, layer: int | None = None,
-                 dataset: str = "spiral", learning_rate: float = 0.1, seed: int = 0):
-        activations.get(activation)
-        layers = _checks.number("layers", layers, low=1, high=MAX_LAYERS, integer=True)
-        neurons = _checks.number("neurons", neurons, low=1, high=MAX_NEURONS, integer=True)
-        _checks.choice("init", init, INITS)
-        scale = _checks.number("scale", scale, low=SCALE_RANGE[0], high=SCALE_RANGE[1])
-        if layer is None:
-            layer = layers
-        layer = _checks.number("layer", layer, low=1, high=layers, integer=True,
-                               accepts=f"a hidden layer from 1 (input side) to {layers} (layers)")
-        _checks.choice("dataset", dataset, datasets.NAMES)
-        learning_rate = _checks.number("learning_rate", learning_rate, low=1e-4, high=10.0)
-        seed = _checks.number("seed", seed, low=0, integer=True)
+                 dataset: str = "spiral", lr: float = 0.1, seed: int = 0):
+        s = _args.check(ARGUMENTS, locals())
+        layers, neurons, scale, layer, lr, seed = (s[k] for k in ("layers", "neurons", "scale", "layer", "lr", "seed"))
         super().__init__()
         self.add_class("bk-activation-explorer")
         self.data = datasets.make(dataset, n=POINTS, noise=0.1, seed=seed)
         self.X = self.data.X_train
-        self.neurons, self.learning_rate, self.seed = neurons, learning_rate, seed
+        self.neurons, self.lr, self.seed = neurons, lr, seed
         self._quiet = False
 
         self.activation_control = styled(widgets.Dropdown(options=list(activations.HIDDEN), value=activation,
@@ -168,7 +176,7 @@ class ActivationExplorer(Panel):
             self._show(self.trainer.diverged, "warning")
             return
         loss = self.trainer.history.loss[-1]
-        self._show(f"Trained {self.trainer.steps} steps in all (learning rate {self.learning_rate:g}); "
+        self._show(f"Trained {self.trainer.steps} steps in all (learning rate {self.lr:g}); "
                    f"last mini-batch loss {loss:.3f}. {self._describe()}.")
 
     def reset(self) -> None:
@@ -220,7 +228,7 @@ class ActivationExplorer(Panel):
         sizes = [self.data.n_inputs] + [self.neurons] * self.layers + [self.data.n_outputs]
         self.net = bk.Network(sizes, activation=self.activation, output=self.data.output, init=self.init,
                               scale=self.scale, seed=self.seed)
-        self.trainer = bk.Trainer(self.net, self.data, lr=self.learning_rate, batch_size=BATCH_SIZE,
+        self.trainer = bk.Trainer(self.net, self.data, lr=self.lr, batch_size=BATCH_SIZE,
                                   seed=self.seed)
 
     def _show(self, message: str, kind: str = "info") -> None:

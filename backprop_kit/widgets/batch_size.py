@@ -1,7 +1,7 @@
 """BatchSizeExplorer: the same network trained with mini-batches from 1 example to the whole set.
 
     from backprop_kit.widgets import BatchSizeExplorer
-    BatchSizeExplorer(batch_sizes=(1, 8, 32, "full"), dataset="moons", learning_rate=0.1)
+    BatchSizeExplorer(batch_sizes=(1, 8, 32, "full"), dataset="moons", lr=0.1)
 
 Every run starts from the same Network and its Trainer has the same seed; only the batch size
 differs. Two plots tell the trade-off: the loss of each mini-batch per step (small batches:
@@ -23,8 +23,8 @@ import numpy as np
 from .. import _checks, activations, datasets, plots
 from ..network import Network
 from ..training import Trainer
-from . import _base
-from .learning_rate import check_batch_size, check_hidden, run_colours
+from . import _args, _base
+from .learning_rate import run_colours
 
 DEFAULT_SIZES = (1, 8, 32, "full")
 MAX_SIZES = 8
@@ -131,16 +131,35 @@ def parse_sizes(text: str, n_train: int) -> tuple[tuple[int, bool], ...]:
     return check_sizes("batch sizes", sizes, n_train)
 
 
+def _sizes(name, value, settings):
+    return check_sizes(name, value, datasets.train_size(settings["n"], TEST_FRACTION))
+
+
+def _your_size(name, value, settings):
+    return None if value is None else _args.BatchSize(full=True)(name, value, settings)
+
+
+TEST_FRACTION = 0.25        # datasets.make's split
+ARGUMENTS = {
+    "n": _args.Whole(20, 5000), "batch_sizes": _args.Custom(_sizes), "your_batch_size": _args.Custom(_your_size),
+    "dataset": _args.Choice(datasets.NAMES), "lr": _args.LR, "epochs": _args.Whole(1, 1000),
+    "layers": _args.Whole(0, 8), "neurons": _args.Whole(1, 256), "activation": _args.Choice(activations.HIDDEN),
+    "noise": _args.Number(0, 2), "seed": _args.SEED,
+}
+
+
 class BatchSizeExplorer(_base.RunsPanel):
     """The same network trained with several batch sizes: noise and speed side by side.
 
-    BatchSizeExplorer(batch_sizes=(1, 8, 32, "full"), your_batch_size=None, dataset="moons",
-    learning_rate=0.1, epochs=20, hidden=(16, 16), activation="tanh", n=200, noise=0.2, seed=0)
+    BatchSizeExplorer(*, batch_sizes=(1, 8, 32, "full"), your_batch_size=None, dataset="moons",
+    lr=0.1, epochs=20, layers=2, neurons=16, activation="tanh", n=200, noise=0.2, seed=0)
 
     - batch_sizes: 1..8 different sizes, each 1..the training-set size or 'full' (shown sorted);
       your_batch_size: None or one more size (the "your batch size" slider; moving it adds the run).
-    - dataset: one of bk.datasets.NAMES, with n points and noise; learning_rate: 1e-4..10, the
-      same for every run; epochs: 1..1000, how far Play trains; hidden, activation: the network.
+    - dataset: one of datasets.NAMES, with n points and noise; lr: the learning rate, 1e-4..10,
+      the same for every run; epochs: 1..1000, how far Play trains; layers (0..8) hidden layers
+      of neurons (1..256) each, activation (one of activations.HIDDEN): the network.
+      Every argument and what it accepts: ``ARGUMENTS``.
 
     Controls (CSS class): batch sizes text (bk-batch-sizes), your batch size (bk-batch-size),
     dataset (bk-dataset), learning rate (bk-learning-rate), epochs (bk-epochs), Play/Pause
@@ -151,23 +170,16 @@ class BatchSizeExplorer(_base.RunsPanel):
     ``figure``, ``step_ax``, ``epoch_ax``, ``loop``.
     """
 
-    def __init__(self, batch_sizes=DEFAULT_SIZES, your_batch_size=None, dataset: str = "moons",
-                 learning_rate: float = 0.1, epochs: int = 20, hidden=(16, 16), activation: str = "tanh",
-                 n: int = 200, noise: float = 0.2, seed: int = 0):
-        _checks.choice("dataset", dataset, datasets.NAMES)
-        self.hidden = check_hidden(hidden)
-        self.activation = activations.get(activation).name
-        self.seed = _checks.number("seed", seed, low=0, integer=True)
-        self.n = _checks.number("n", n, low=20, high=5000, integer=True)
-        self.noise = _checks.number("noise", noise, low=0, high=2)
-        learning_rate = _checks.number("learning_rate", learning_rate, low=1e-4, high=10,
-                                       accepts="a learning rate from 0.0001 to 10")
-        epochs = _checks.number("epochs", epochs, low=1, high=1000, integer=True)
+    def __init__(self, *, batch_sizes=DEFAULT_SIZES, your_batch_size=None, dataset: str = "moons",
+                 lr: float = 0.1, epochs: int = 20, layers: int = 2, neurons: int = 16,
+                 activation: str = "tanh", n: int = 200, noise: float = 0.2, seed: int = 0):
+        s = _args.check(ARGUMENTS, locals())
+        self.layers, self.neurons, self.activation = s["layers"], s["neurons"], s["activation"]
+        self.n, self.noise, self.seed = s["n"], s["noise"], s["seed"]
+        lr, epochs, your_batch_size = s["lr"], s["epochs"], s["your_batch_size"]
         data = datasets.make(dataset, n=self.n, noise=self.noise, seed=self.seed)
         n_train = len(data.X_train)
-        self._landmarks = check_sizes("batch_sizes", batch_sizes, n_train)
-        if your_batch_size is not None:
-            your_batch_size = check_batch_size(your_batch_size, n_train, "your_batch_size")
+        self._landmarks = s["batch_sizes"]
         super().__init__()
         self.add_class("bk-batch-size-explorer")
         self.your_batch_size = your_batch_size
@@ -183,7 +195,7 @@ class BatchSizeExplorer(_base.RunsPanel):
             continuous_update=False), "bk-batch-size")
         self.dataset_control = _base.styled(widgets.Dropdown(options=datasets.NAMES, value=dataset,
                                                              description="dataset"), "bk-dataset")
-        self.learning_rate_control = _base.learning_rate_slider(learning_rate)
+        self.lr_control = _base.lr_slider(lr)
         self.epochs_control = _base.styled(widgets.IntSlider(value=epochs, min=1, max=max(100, epochs),
                                                              description="epochs", continuous_update=False),
                                            "bk-epochs")
@@ -214,14 +226,14 @@ class BatchSizeExplorer(_base.RunsPanel):
         self.observe_value(self.sizes_control, self._sizes_changed)
         self.observe_value(self.your_size_control, self._your_size_changed)
         self.observe_value(self.dataset_control, self._dataset_changed)
-        self.observe_value(self.learning_rate_control, self.reset_runs)
+        self.observe_value(self.lr_control, self.reset_runs)
         self.observe_value(self.epochs_control, self._epochs_changed)
         self.on_click(self.play_button, self._toggle_play)
         self.on_click(self.step_button, self.step)
         self.on_click(self.reset_button, self.reset)
 
         controls = widgets.VBox([self.sizes_control, self.your_size_control, hint])
-        settings = widgets.VBox([self.dataset_control, self.learning_rate_control, self.epochs_control,
+        settings = widgets.VBox([self.dataset_control, self.lr_control, self.epochs_control,
                                  widgets.HBox([self.play_button, self.step_button, self.reset_button])])
         self.children = [widgets.HBox([controls, settings]), self.canvas, self.table, self.status]
         self._new_dataset(data)
@@ -237,8 +249,8 @@ class BatchSizeExplorer(_base.RunsPanel):
         return [run.trainer for run in self.runs]
 
     @property
-    def learning_rate(self) -> float:
-        return float(self.learning_rate_control.value)
+    def lr(self) -> float:
+        return float(self.lr_control.value)
 
     @property
     def epochs(self) -> int:
@@ -246,7 +258,8 @@ class BatchSizeExplorer(_base.RunsPanel):
 
     def _new_dataset(self, data) -> None:
         self.data = data
-        self.initial_net = Network([data.n_inputs, *self.hidden, data.n_outputs], activation=self.activation,
+        self.initial_net = Network([data.n_inputs] + [self.neurons] * self.layers + [data.n_outputs],
+                                   activation=self.activation,
                                    output=data.output, seed=self.seed)
         n_train = len(data.X_train)
         # the loss before training (a batch size that fits any training set: it only evaluates)
@@ -265,7 +278,7 @@ class BatchSizeExplorer(_base.RunsPanel):
         wanted = [(size, full, False) for size, full in self._landmarks]
         if self.your_batch_size is not None:
             wanted.append((self.your_batch_size, False, True))
-        self.runs = [kept.get(key) or Run(key[0], Trainer(self.initial_net, self.data, lr=self.learning_rate,
+        self.runs = [kept.get(key) or Run(key[0], Trainer(self.initial_net, self.data, lr=self.lr,
                                                           batch_size=key[0], seed=self.seed),
                                           self._initial_loss, full=key[1], yours=key[2])
                      for key in wanted]
@@ -398,7 +411,7 @@ class BatchSizeExplorer(_base.RunsPanel):
         alive = self._alive(math.inf)
         epochs = min(run.epochs_done for run in alive) if alive else max(run.epochs_done for run in self.runs)
         text = (f"epoch {epochs:.3g} of {self.epochs}  ·  {len(self.runs)} batch sizes, "
-                f"learning rate {self.learning_rate:.3g}")
+                f"learning rate {self.lr:.3g}")
         if epochs == 0:
             text += "  ·  press Play to train them all, or Step for one epoch"
         diverged = [run for run in self.runs if run.trainer.diverged]

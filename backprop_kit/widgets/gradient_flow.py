@@ -1,9 +1,9 @@
 """GradientFlowExplorer: how much gradient reaches each layer, for a depth, activation and init.
 
     from backprop_kit.widgets import GradientFlowExplorer
-    GradientFlowExplorer(depth=8, activation="sigmoid")          # vanishing: layer 1 gets almost nothing
-    GradientFlowExplorer(depth=8, activation="relu", init="he")   # healthy: every layer gets a similar share
-    GradientFlowExplorer(depth=8, activation="relu", init="normal", scale=3.0, clip=1.0)   # exploding, clipped
+    GradientFlowExplorer(layers=8, activation="sigmoid")          # vanishing: layer 1 gets almost nothing
+    GradientFlowExplorer(layers=8, activation="relu", init="he")   # healthy: every layer gets a similar share
+    GradientFlowExplorer(layers=8, activation="relu", init="normal", scale=3.0, clip=1.0)   # exploding, clipped
 
 Left, a bar per weight layer: the norm of its gradient ||dL/dW_i|| on the whole training set,
 computed by the stages ``forward`` and ``gradient`` for the network as it starts (bars) and as it
@@ -25,11 +25,10 @@ from .. import _checks, activations, datasets, plots
 from ..network import INITS, Network
 from ..stages import forward, gradient
 from ..training import Trainer
-from . import _base
-from .learning_rate import check_batch_size
+from . import _args, _base
 
 CLIP_CHOICES = (("off", None), ("0.1", 0.1), ("0.5", 0.5), ("1", 1.0), ("5", 5.0), ("10", 10.0))
-MAX_DEPTH = 20
+MAX_LAYERS = 20
 STEP_SIZE = 10        # mini-batches per click of Step
 VANISHING, EXPLODING = 1 / 100, 100    # first/last ratios beyond these get a name
 LARGE_NORM = 1e3                        # a global norm above this is called exploding
@@ -100,17 +99,27 @@ class ClipDropdown(widgets.Dropdown):
             self.index = index
 
 
+ARGUMENTS = {
+    "layers": _args.Whole(1, MAX_LAYERS), "activation": _args.Choice(activations.HIDDEN),
+    "init": _args.Choice(INITS), "scale": _args.Number(0.01, 10), "neurons": _args.Whole(1, 128),
+    "clip": _args.Optional(_args.Number(0, low_open=True, accepts="a max gradient norm > 0"), what="no clipping"),
+    "lr": _args.LR, "dataset": _args.Choice(datasets.NAMES), "n": _args.Whole(20, 5000),
+    "noise": _args.Number(0, 2), "batch_size": _args.BatchSize(full=True), "seed": _args.SEED,
+}
+
+
 class GradientFlowExplorer(_base.Panel):
     """Per-layer gradient norms for a deep network: vanishing, exploding, and clipping.
 
-    GradientFlowExplorer(depth=8, activation="sigmoid", init="xavier", scale=1.0, clip=None,
-    neurons=16, learning_rate=0.1, dataset="moons", batch_size=32, n=200, noise=0.2, seed=0)
+    GradientFlowExplorer(*, layers=8, activation="sigmoid", init="xavier", scale=1.0, clip=None,
+    neurons=16, lr=0.1, dataset="moons", batch_size=32, n=200, noise=0.2, seed=0)
 
-    - depth: hidden layers, 1..20 (the network has depth + 1 weight layers); neurons: 1..128 per
-      hidden layer; activation: a hidden activation ('relu', 'leaky_relu', 'sigmoid', 'tanh',
-      'linear'); init: 'xavier', 'he', 'normal' (std = scale, 0.01..10) or 'zeros'.
-    - clip: None or a max global gradient norm > 0; learning_rate: 1e-4..10; dataset, n, noise,
-      batch_size ('full' or 1..training-set size), seed: the data and training.
+    - layers: hidden layers, 1..20 (the network has layers + 1 weight layers); neurons: 1..128 per
+      hidden layer; activation: one of activations.HIDDEN; init: one of network.INITS ('normal'
+      draws with std ``scale``, 0.01..10).
+    - clip: None or a max global gradient norm > 0; lr: the learning rate, 1e-4..10; dataset, n,
+      noise, batch_size ('full' or 1..training-set size), seed: the data and training.
+      Every argument and what it accepts: ``ARGUMENTS``.
 
     Controls (CSS class): hidden layers (bk-layers), neurons (bk-neurons), activation
     (bk-activation), init (bk-init), scale for 'normal' (bk-scale), clip (bk-clip, 'off' = None),
@@ -123,25 +132,13 @@ class GradientFlowExplorer(_base.Panel):
     ``figure``, ``bar_ax``, ``loop``.
     """
 
-    def __init__(self, depth: int = 8, activation: str = "sigmoid", init: str = "xavier", scale: float = 1.0,
-                 clip: float | None = None, neurons: int = 16, learning_rate: float = 0.1,
+    def __init__(self, *, layers: int = 8, activation: str = "sigmoid", init: str = "xavier", scale: float = 1.0,
+                 clip: float | None = None, neurons: int = 16, lr: float = 0.1,
                  dataset: str = "moons", batch_size=32, n: int = 200, noise: float = 0.2, seed: int = 0):
-        depth = _checks.number("depth", depth, low=1, high=MAX_DEPTH, integer=True)
-        activations.get(activation)
-        _checks.choice("init", init, INITS)
-        scale = _checks.number("scale", scale, low=0.01, high=10, accepts="a number from 0.01 to 10")
-        if clip is not None:
-            clip = _checks.number("clip", clip, low=0, low_open=True,
-                                  accepts="None (no clipping) or a max gradient norm > 0")
-        neurons = _checks.number("neurons", neurons, low=1, high=128, integer=True)
-        learning_rate = _checks.number("learning_rate", learning_rate, low=1e-4, high=10,
-                                       accepts="a learning rate from 0.0001 to 10")
-        _checks.choice("dataset", dataset, datasets.NAMES)
-        self.seed = _checks.number("seed", seed, low=0, integer=True)
-        n = _checks.number("n", n, low=20, high=5000, integer=True)
-        noise = _checks.number("noise", noise, low=0, high=2)
-        self.data = datasets.make(dataset, n=n, noise=noise, seed=self.seed)
-        self.batch_size = check_batch_size(batch_size, len(self.data.X_train))
+        s = _args.check(ARGUMENTS, locals())
+        layers, scale, clip, neurons, lr = s["layers"], s["scale"], s["clip"], s["neurons"], s["lr"]
+        self.seed, self.batch_size = s["seed"], s["batch_size"]
+        self.data = datasets.make(dataset, n=s["n"], noise=s["noise"], seed=self.seed)
         super().__init__()
         self.add_class("bk-gradient-flow-explorer")
         self._chunk = 5
@@ -151,7 +148,7 @@ class GradientFlowExplorer(_base.Panel):
         if clip is not None and clip not in [value for _, value in clip_choices]:
             clip_choices.append((f"{clip:g}", clip))
             clip_choices.sort(key=lambda choice: -1 if choice[1] is None else choice[1])
-        self.layers_control = _base.styled(widgets.IntSlider(value=depth, min=1, max=MAX_DEPTH,
+        self.layers_control = _base.styled(widgets.IntSlider(value=layers, min=1, max=MAX_LAYERS,
                                                              description="hidden layers",
                                                              continuous_update=False), "bk-layers")
         self.neurons_control = _base.styled(widgets.IntSlider(value=neurons, min=1, max=128,
@@ -167,7 +164,7 @@ class GradientFlowExplorer(_base.Panel):
                                           "bk-scale")
         self.clip_control = _base.styled(ClipDropdown(options=clip_choices, value=clip, description="clip"),
                                          "bk-clip")
-        self.learning_rate_control = _base.learning_rate_slider(learning_rate)
+        self.lr_control = _base.lr_slider(lr)
         self.play_button = _base.button("Play", "bk-play", icon="play", style="success",
                                         tooltip="train until paused")
         self.step_button = _base.button("Step", "bk-step", icon="step-forward",
@@ -193,7 +190,7 @@ class GradientFlowExplorer(_base.Panel):
                                            bbox=dict(boxstyle="round,pad=0.3", facecolor="white",
                                                      edgecolor="none", alpha=0.85), zorder=5)
         self.ratio_note.set_in_layout(False)      # a long note must not squeeze the axes
-        self.gradient_view = plots.GradientNormView(self.figure.add_subplot(grid[1]), layers=depth + 1, clip=clip)
+        self.gradient_view = plots.GradientNormView(self.figure.add_subplot(grid[1]), layers=layers + 1, clip=clip)
         self.gradient_view.ax.set_title("Gradient per layer over the steps\n(each on its mini-batch)",
                                         fontsize=plots.TITLE_SIZE, color=plots.PALETTE["ink"])
 
@@ -202,14 +199,14 @@ class GradientFlowExplorer(_base.Panel):
             self.observe_value(control, self._architecture_changed)
         self.observe_value(self.scale_control, self._scale_changed)
         self.observe_value(self.clip_control, self._clip_changed)
-        self.observe_value(self.learning_rate_control, self._learning_rate_changed)
+        self.observe_value(self.lr_control, self._lr_changed)
         self.on_click(self.play_button, self._toggle_play)
         self.on_click(self.step_button, self.step)
         self.on_click(self.reset_button, self.reset)
 
         network = widgets.VBox([self.layers_control, self.neurons_control, self.activation_control,
                                 self.init_control, self.scale_control])
-        training = widgets.VBox([self.clip_control, self.learning_rate_control,
+        training = widgets.VBox([self.clip_control, self.lr_control,
                                  widgets.HBox([self.play_button, self.step_button, self.reset_button])])
         self.children = [widgets.HBox([network, training]), self.ratio_label, self.canvas, self.norm_label,
                          self.status]
@@ -217,7 +214,8 @@ class GradientFlowExplorer(_base.Panel):
 
     # --- the network ---------------------------------------------------------------------------
     @property
-    def depth(self) -> int:
+    def layers(self) -> int:
+        """Hidden layers."""
         return self.layers_control.value
 
     @property
@@ -229,7 +227,7 @@ class GradientFlowExplorer(_base.Panel):
         init = self.init_control.value
         self.scale_control.disabled = init != "normal"
         data = self.data
-        self.initial_net = Network([data.n_inputs] + [self.neurons_control.value] * self.depth + [data.n_outputs],
+        self.initial_net = Network([data.n_inputs] + [self.neurons_control.value] * self.layers + [data.n_outputs],
                                    activation=self.activation_control.value, output=data.output, init=init,
                                    scale=self.scale_control.value, seed=self.seed)
         self.start_norms = layer_norms(self.initial_net, data)
@@ -242,7 +240,7 @@ class GradientFlowExplorer(_base.Panel):
         self._refresh()
 
     def _make_trainer(self) -> None:
-        self.trainer = Trainer(self.initial_net, self.data, lr=float(self.learning_rate_control.value),
+        self.trainer = Trainer(self.initial_net, self.data, lr=float(self.lr_control.value),
                                batch_size=self.batch_size, clip=self.clip, seed=self.seed)
 
     @property
@@ -321,8 +319,8 @@ class GradientFlowExplorer(_base.Panel):
         self._compact_legend()
         self._refresh()
 
-    def _learning_rate_changed(self) -> None:
-        self.trainer.lr = float(self.learning_rate_control.value)
+    def _lr_changed(self) -> None:
+        self.trainer.lr = float(self.lr_control.value)
         self._refresh()
 
     # --- showing ------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """LearningRateExplorer: one network trained with several learning rates, side by side.
 
     from backprop_kit.widgets import LearningRateExplorer
-    LearningRateExplorer(learning_rates=(0.001, 0.1, 3.0, 10.0), dataset="moons")
+    LearningRateExplorer(lrs=(0.001, 0.1, 3.0, 10.0), dataset="moons")
 
 Every run starts from the same Network (one object: the same initial weights) and its Trainer
 has the same seed (the same mini-batches in the same order), so the learning rate is the only
@@ -21,7 +21,7 @@ import numpy as np
 from .. import _checks, activations, datasets, plots
 from ..network import Network
 from ..training import Trainer
-from . import _base
+from . import _args, _base
 
 DEFAULT_RATES = (0.001, 0.1, 3.0, 10.0)
 MAX_RATES = 8
@@ -46,11 +46,11 @@ class Verdict:
     progress: float = math.nan
 
 
-def judge(curves, learning_rates, diverged_at) -> list[Verdict]:
+def judge(curves, lrs, diverged_at) -> list[Verdict]:
     """The verdict of each run, from its loss curve compared with the others'.
 
     curves[i]: (epochs + 1,) the run's loss on the training set before training, then after each
-    epoch. learning_rates[i]: its rate. diverged_at[i]: the step at which the Trainer stopped it
+    epoch. lrs[i]: its learning rate. diverged_at[i]: the step at which the Trainer stopped it
     as diverged, or None. The rule, first match wins:
 
     1. it diverged                                    -> "diverged at step N"
@@ -83,7 +83,7 @@ def judge(curves, learning_rates, diverged_at) -> list[Verdict]:
         if climb > OSCILLATION_LIMIT:
             verdict = Verdict("oscillates", "too large: oscillates", climb, progress)
         elif progress < PROGRESS_NEEDED:
-            if learning_rates[i] < learning_rates[leader]:
+            if lrs[i] < lrs[leader]:
                 verdict = Verdict("slow", "too small: slow", climb, progress)
             else:
                 verdict = Verdict("stuck", "too large: stuck", climb, progress)
@@ -99,7 +99,7 @@ def judge(curves, learning_rates, diverged_at) -> list[Verdict]:
 class Run:
     """One learning rate's training: its Trainer and its line on the plot."""
 
-    learning_rate: float
+    lr: float
     trainer: Trainer
     initial_loss: float
     yours: bool = False
@@ -118,13 +118,13 @@ class Run:
 
     @property
     def label(self) -> str:
-        return f"{self.learning_rate:.3g}" + (" (yours)" if self.yours else "")
+        return f"{self.lr:.3g}" + (" (yours)" if self.yours else "")
 
 
 # --- checking arguments --------------------------------------------------------------------
 
-def check_rates(argument: str, rates) -> tuple[float, ...]:
-    """1..MAX_RATES different learning rates > 0, as a sorted tuple of floats."""
+def check_rates(argument: str, rates, settings=None) -> tuple[float, ...]:
+    """1..MAX_RATES different learning rates > 0, as a sorted tuple of floats (an _args rule)."""
     accepts = f"a list of 1 to {MAX_RATES} different learning rates > 0, e.g. (0.001, 0.1, 3.0)"
     if isinstance(rates, (str, bytes)) or not hasattr(rates, "__len__"):
         raise TypeError(f"{argument} must be {accepts}; got {_checks._show(rates)}")
@@ -148,25 +148,6 @@ def parse_rates(text: str) -> tuple[float, ...]:
     return check_rates("learning rates", rates)
 
 
-def check_hidden(hidden) -> tuple[int, ...]:
-    """0 to 8 hidden-layer widths from 1 to 256, as a tuple of ints."""
-    accepts = "a list of 0 to 8 hidden-layer widths from 1 to 256, e.g. (16, 16)"
-    if isinstance(hidden, (str, bytes)) or not hasattr(hidden, "__len__"):
-        raise TypeError(f"hidden must be {accepts}; got {_checks._show(hidden)}")
-    if len(hidden) > 8:
-        raise ValueError(f"hidden must be {accepts}; got {len(hidden)} layers")
-    return tuple(_checks.number(f"hidden[{i}]", h, low=1, high=256, integer=True, accepts=accepts)
-                 for i, h in enumerate(hidden))
-
-
-def check_batch_size(batch_size, n_train: int, argument: str = "batch_size") -> int:
-    """A whole number from 1 to the training-set size, or 'full' for the whole training set."""
-    if batch_size == "full":
-        return n_train
-    return _checks.number(argument, batch_size, low=1, high=n_train, integer=True,
-                          accepts=f"'full' or a whole number from 1 to {n_train} (the training-set size)")
-
-
 RUN_COLOURS = ("#1f4e79", "#2a9d8f", "#e09f3e", "#c0392b")     # navy, teal, amber, red: small -> large
 RUN_COLOURMAP = matplotlib.colors.LinearSegmentedColormap.from_list("bk_runs", RUN_COLOURS)
 
@@ -182,49 +163,50 @@ def run_colours(count: int) -> list:
 
 # --- the panel --------------------------------------------------------------------------------
 
+ARGUMENTS = {
+    "lrs": _args.Custom(check_rates),
+    "your_lr": _args.Optional(_args.LR), "dataset": _args.Choice(datasets.NAMES),
+    "epochs": _args.Whole(1, 1000), "layers": _args.Whole(0, 8), "neurons": _args.Whole(1, 256),
+    "activation": _args.Choice(activations.HIDDEN), "n": _args.Whole(20, 5000), "noise": _args.Number(0, 2),
+    "batch_size": _args.BatchSize(full=True), "seed": _args.SEED,
+}
+
+
 class LearningRateExplorer(_base.RunsPanel):
     """The same network trained with several learning rates, their losses on one plot.
 
-    LearningRateExplorer(learning_rates=(0.001, 0.1, 3.0, 10.0), your_learning_rate=None,
-    dataset="moons", epochs=50, hidden=(16, 16), activation="tanh", batch_size=32,
-    n=200, noise=0.2, seed=0)
+    LearningRateExplorer(*, lrs=(0.001, 0.1, 3.0, 10.0), your_lr=None, dataset="moons", epochs=50,
+    layers=2, neurons=16, activation="tanh", batch_size=32, n=200, noise=0.2, seed=0)
 
-    - learning_rates: 1..8 different rates > 0 (shown sorted); your_learning_rate: None, or a
-      rate from 1e-4 to 10 compared as well (the "your rate" slider; moving it adds the run).
-    - dataset: one of bk.datasets.NAMES; n, noise: its size and noise; epochs: 1..1000, how far
-      Play trains; hidden, activation: the network (output and loss follow the dataset);
+    - lrs: 1..8 different learning rates > 0 (shown sorted); your_lr: None, or a learning rate
+      from 1e-4 to 10 compared as well (the "your rate" slider; moving it adds the run).
+    - dataset: one of datasets.NAMES; n, noise: its size and noise; epochs: 1..1000, how far
+      Play trains; layers (0..8) hidden layers of neurons (1..256) each, activation (one of
+      activations.HIDDEN): the network (output and loss follow the dataset);
       batch_size: 1..the training-set size or 'full'; seed: weights and mini-batch order.
+      Every argument and what it accepts: ``ARGUMENTS``.
 
     Controls (CSS class): learning rates text (bk-learning-rates), your rate (bk-learning-rate),
     dataset (bk-dataset), epochs (bk-epochs), Play/Pause (bk-play), Step = one epoch for every
     run (bk-step), Reset (bk-reset); the plot (bk-plot-loss), the table of outcomes (bk-table),
     the status line (bk-status).
-    Attributes: ``runs`` (Run: learning_rate, trainer, initial_loss, line, curve), and in the same
-    order ``learning_rates``, ``trainers``, ``lines``, ``verdicts`` (Verdict, see ``judge``);
+    Attributes: ``runs`` (Run: lr, trainer, initial_loss, line, curve), and in the same
+    order ``lrs``, ``trainers``, ``lines``, ``verdicts`` (Verdict, see ``judge``);
     ``initial_net`` (the one Network every run starts from), ``data``, ``figure``, ``ax``, ``loop``.
     """
 
-    def __init__(self, learning_rates=DEFAULT_RATES, your_learning_rate=None, dataset: str = "moons",
-                 epochs: int = 50, hidden=(16, 16), activation: str = "tanh", batch_size=32,
+    def __init__(self, *, lrs=DEFAULT_RATES, your_lr=None, dataset: str = "moons", epochs: int = 50,
+                 layers: int = 2, neurons: int = 16, activation: str = "tanh", batch_size=32,
                  n: int = 200, noise: float = 0.2, seed: int = 0):
-        rates = check_rates("learning_rates", learning_rates)
-        if your_learning_rate is not None:
-            your_learning_rate = _checks.number("your_learning_rate", your_learning_rate, low=1e-4, high=10,
-                                                accepts="None or a learning rate from 0.0001 to 10")
-        _checks.choice("dataset", dataset, datasets.NAMES)
-        epochs = _checks.number("epochs", epochs, low=1, high=1000, integer=True)
-        self.hidden = check_hidden(hidden)
-        self.activation = activations.get(activation).name
-        self.seed = _checks.number("seed", seed, low=0, integer=True)
-        self.n = _checks.number("n", n, low=20, high=5000, integer=True)
-        self.noise = _checks.number("noise", noise, low=0, high=2)
+        s = _args.check(ARGUMENTS, locals())
+        rates, your_lr, epochs = s["lrs"], s["your_lr"], s["epochs"]
+        self.layers, self.neurons, self.activation = s["layers"], s["neurons"], s["activation"]
+        self.n, self.noise, self.seed, self.batch_size = s["n"], s["noise"], s["seed"], s["batch_size"]
         probe = datasets.make(dataset, n=self.n, noise=self.noise, seed=self.seed)
-        self._batch_size_argument = batch_size
-        check_batch_size(batch_size, len(probe.X_train))
         super().__init__()
         self.add_class("bk-learning-rate-explorer")
         self._landmarks = rates
-        self.your_learning_rate = your_learning_rate
+        self.your_lr = your_lr
         self.runs: list[Run] = []
         self.verdicts: list[Verdict] = []
         self._goal = 0
@@ -235,7 +217,7 @@ class LearningRateExplorer(_base.RunsPanel):
         self.rates_control = _base.styled(widgets.Text(
             value=", ".join(f"{r:g}" for r in rates), description="learning rates",
             continuous_update=False), "bk-learning-rates")
-        self.your_rate_control = _base.learning_rate_slider(your_learning_rate or 0.3)
+        self.your_rate_control = _base.lr_slider(your_lr or 0.3)
         self.your_rate_control.description = "your rate"
         self.dataset_control = _base.styled(widgets.Dropdown(options=datasets.NAMES, value=dataset,
                                                              description="dataset"), "bk-dataset")
@@ -278,9 +260,9 @@ class LearningRateExplorer(_base.RunsPanel):
 
     # --- the runs ---------------------------------------------------------------------------
     @property
-    def learning_rates(self) -> tuple[float, ...]:
+    def lrs(self) -> tuple[float, ...]:
         """Every rate compared, in the order of ``runs`` (the landmarks sorted, yours last)."""
-        return tuple(run.learning_rate for run in self.runs)
+        return tuple(run.lr for run in self.runs)
 
     @property
     def trainers(self) -> list[Trainer]:
@@ -300,8 +282,8 @@ class LearningRateExplorer(_base.RunsPanel):
 
     def _new_dataset(self, data) -> None:
         self.data = data
-        self.batch_size = check_batch_size(self._batch_size_argument, len(data.X_train))
-        self.initial_net = Network([data.n_inputs, *self.hidden, data.n_outputs], activation=self.activation,
+        self.initial_net = Network([data.n_inputs] + [self.neurons] * self.layers + [data.n_outputs],
+                                   activation=self.activation,
                                    output=data.output, seed=self.seed)
         self.runs = []
         self._make_runs()
@@ -315,10 +297,10 @@ class LearningRateExplorer(_base.RunsPanel):
         if not self.runs:
             self._initial_loss = Trainer(self.initial_net, self.data,
                                          batch_size=self.batch_size).evaluate("train")[0]
-        kept = {(run.learning_rate, run.yours): run for run in self.runs}
+        kept = {(run.lr, run.yours): run for run in self.runs}
         wanted = [(rate, False) for rate in self._landmarks]
-        if self.your_learning_rate is not None:
-            wanted.append((self.your_learning_rate, True))
+        if self.your_lr is not None:
+            wanted.append((self.your_lr, True))
         self.runs = [kept.get(key) or self._new_run(*key) for key in wanted]
         self._chunk = self.steps_per_epoch
         self._make_lines()
@@ -331,7 +313,7 @@ class LearningRateExplorer(_base.RunsPanel):
         colours = run_colours(len(self._landmarks))
         handles = []
         for run in self.runs:
-            colour = "#111111" if run.yours else colours[self._landmarks.index(run.learning_rate)]
+            colour = "#111111" if run.yours else colours[self._landmarks.index(run.lr)]
             style = dict(color=colour, linewidth=2.0 if run.yours else 1.6, linestyle="--" if run.yours else "-")
             run.line, = self.ax.plot([], [], **style)
             run.marker, = self.ax.plot([], [], linestyle="none", marker="X", markersize=9, color=colour,
@@ -371,7 +353,7 @@ class LearningRateExplorer(_base.RunsPanel):
         self._catch_up()
 
     def _your_rate_changed(self) -> None:
-        self.your_learning_rate = float(self.your_rate_control.value)
+        self.your_lr = float(self.your_rate_control.value)
         self._make_runs()
         self._catch_up()
 
@@ -383,7 +365,7 @@ class LearningRateExplorer(_base.RunsPanel):
     # --- showing --------------------------------------------------------------------------------
     def _refresh(self) -> None:
         curves = [run.curve for run in self.runs]
-        self.verdicts = judge(curves, self.learning_rates, [run.diverged_at for run in self.runs])
+        self.verdicts = judge(curves, self.lrs, [run.diverged_at for run in self.runs])
         # the y axis follows the runs that did not diverge; a diverging one leaves through the top
         kept = [c for c, v in zip(curves, self.verdicts) if v.kind != "diverged"] or [c[:1] for c in curves]
         kept = np.concatenate(kept)
@@ -443,5 +425,5 @@ class LearningRateExplorer(_base.RunsPanel):
         diverged = [run for run in self.runs if run.trainer.diverged]
         if diverged:
             more = f" (and {len(diverged) - 1} more)" if len(diverged) > 1 else ""
-            text += f"  ·  rate {diverged[0].learning_rate:g}{more}: {diverged[0].trainer.diverged}"
+            text += f"  ·  rate {diverged[0].lr:g}{more}: {diverged[0].trainer.diverged}"
         self.status.show(text, "warning" if diverged else "info")

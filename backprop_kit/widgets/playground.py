@@ -1,13 +1,13 @@
 """Playground: pick data, a network and a way to train it, then watch it learn, live.
 
     from backprop_kit.widgets import Playground
-    panel = Playground(dataset="spiral", layers=2, neurons=8, learning_rate=0.03, seed=0)
+    panel = Playground(dataset="spiral", layers=2, neurons=8, lr=0.03, seed=0)
     panel                      # display it; Play trains without blocking the kernel
 
 Controls (left, in three groups) and what a change does:
 
 - Data (dataset, classes, points, noise, test share, seed) and Network (hidden layers,
-  neurons, activation, init, init std) and the optimizer: a new dataset / network / Trainer.
+  neurons, activation, init, its std ``scale``) and the optimizer: a new dataset / network / Trainer.
   The status says so ("architecture changed (...): network reset").
 - Learning rate, batch size, L2 and clipping: applied to the running Trainer
   (``trainer.lr = ...``); the run goes on with its progress.
@@ -39,7 +39,7 @@ from .. import _checks, activations, datasets, plots
 from ..network import INITS, Network
 from ..optimizers import OPTIMIZERS
 from ..training import Trainer
-from . import _base, _layered
+from . import _args, _base, _layered
 
 # What the Step button runs, by the name shown in its menu: ("steps" | "epochs", how many).
 STEP_SIZES = {"1 step": ("steps", 1), "10 steps": ("steps", 10), "100 steps": ("steps", 100),
@@ -63,21 +63,36 @@ INFO_SECONDS = 0.25           # while playing, the training info (last gradient 
 AHEAD_SECONDS = 1.0           # while playing, a step axis that grows makes room for this many seconds of steps
 NOTICE_SECONDS = 4.0          # how long "network reset" / "applied live" stays in the status while playing
 
-# slider ranges; the constructor accepts exactly what the controls can show
-RANGES = {"n": (20, 2000), "noise": (0.0, 0.5), "test_fraction": (0.0, 0.9), "classes": (2, 6),
-          "layers": (0, 6), "neurons": (1, 32), "init_scale": (1e-3, 10.0),
-          "learning_rate": (1e-4, 10.0), "l2": (1e-5, 1.0), "clip": (1e-2, 100.0),
-          "seed": (0, 2**31 - 1)}
+
+def _classes(name, value, settings):
+    classes = _checks.number(name, value, low=ARGUMENTS[name].low, high=ARGUMENTS[name].high, integer=True)
+    if classes != 2 and settings["dataset"] not in datasets.MULTICLASS:
+        raise ValueError(f"classes must be 2 for dataset {settings['dataset']!r}; only "
+                         f"{' and '.join(map(repr, datasets.MULTICLASS))} have more classes; got {classes}")
+    return classes
+
+
+# the constructor's arguments, and the ranges of the sliders: it accepts what the controls can show
+ARGUMENTS = {
+    "dataset": _args.Choice(datasets.NAMES), "n": _args.Whole(20, 2000), "noise": _args.Number(0.0, 0.5),
+    "test_fraction": _args.Number(0.0, 0.9), "classes": _args.Custom(_classes, low=2, high=6),
+    "layers": _args.Whole(0, 6), "neurons": _args.Whole(1, 32),
+    "activation": _args.Choice(activations.HIDDEN), "init": _args.Choice(INITS),
+    "scale": _args.Number(1e-3, 10.0), "optimizer": _args.Choice(OPTIMIZERS), "lr": _args.Number(1e-4, 10.0),
+    "batch_size": _args.BatchSize(), "l2": _args.Optional(_args.Number(1e-5, 1.0), off=0.0),
+    "clip": _args.Optional(_args.Number(1e-2, 100.0, accepts="a max gradient norm from 0.01 to 100")),
+    "seed": _args.Whole(0, 2**31 - 1), "step_size": _args.Choice(STEP_SIZES),
+}
 
 # which controls rebuild what, and how a change is named in the status
 DATA_CONTROLS = ("dataset", "classes", "n", "noise", "test_fraction", "seed")
-NETWORK_CONTROLS = ("layers", "neurons", "activation", "init", "init_scale")
+NETWORK_CONTROLS = ("layers", "neurons", "activation", "init", "scale")
 RESET_CONTROLS = DATA_CONTROLS + NETWORK_CONTROLS + ("optimizer",)
-LIVE_CONTROLS = {"learning_rate": "lr", "batch_size": "batch_size", "l2": "l2", "clip": "clip"}
+LIVE_CONTROLS = ("lr", "batch_size", "l2", "clip")      # the Trainer's attributes of the same names
 LABELS = {"dataset": "dataset", "classes": "classes", "n": "points", "noise": "noise",
           "test_fraction": "test share", "seed": "seed", "layers": "hidden layers",
           "neurons": "neurons per layer", "activation": "activation", "init": "init",
-          "init_scale": "init std", "optimizer": "optimizer", "learning_rate": "learning rate",
+          "scale": "init std", "optimizer": "optimizer", "lr": "learning rate",
           "batch_size": "batch size", "l2": "L2", "clip": "clipping"}
 
 
@@ -145,16 +160,17 @@ class Playground(_base.Panel):
     """Train a small network on 2-D data (or a 1-D sine) and watch loss, gradients and boundary.
 
     Playground(*, dataset="spiral", n=300, noise=0.1, test_fraction=0.3, classes=2, layers=2,
-               neurons=8, activation="tanh", init="xavier", init_scale=0.1, optimizer="sgd",
-               learning_rate=0.1, batch_size=16, l2=0.0, clip=None, seed=0, step_size="1 epoch")
+               neurons=8, activation="tanh", init="xavier", scale=0.1, optimizer="sgd",
+               lr=0.1, batch_size=16, l2=0.0, clip=None, seed=0, step_size="1 epoch")
 
-    - dataset: 'xor', 'circles', 'moons', 'gaussians', 'spiral' or 'sine'; n points (20..2000),
-      noise (0..0.5), test_fraction (0..0.9), classes (2..6, for 'spiral' and 'gaussians').
-    - layers: hidden layers (0..6) of ``neurons`` (1..32) each; activation 'relu', 'leaky_relu',
-      'sigmoid', 'tanh', 'linear'; init 'xavier', 'he', 'normal' (std init_scale) or 'zeros'.
-      The output layer and loss follow the dataset's task (sigmoid + bce, softmax +
-      cross-entropy, linear + mse).
-    - optimizer 'sgd', 'momentum', 'adam'; learning_rate (1e-4..10); batch_size (1..the
+    Every argument and what it accepts: ``ARGUMENTS`` (the sliders have the same ranges).
+
+    - dataset: one of datasets.NAMES; n points (20..2000), noise (0..0.5), test_fraction
+      (0..0.9), classes (2..6, for datasets.MULTICLASS).
+    - layers: hidden layers (0..6) of ``neurons`` (1..32) each; activation: one of
+      activations.HIDDEN; init: one of network.INITS ('normal' draws with std ``scale``).
+      The output layer and loss follow the dataset's task (datasets.TASK_DEFAULTS).
+    - optimizer: one of optimizers.OPTIMIZERS; lr: the learning rate (1e-4..10); batch_size (1..the
       training-set size); l2 (0, or 1e-5..1); clip (None, or a max gradient norm 0.01..100).
     - seed: the same seed draws the same data, weights and mini-batch order.
     - step_size: what the Step button runs: '1 step', '10 steps', '100 steps', '1 epoch', '10 epochs'.
@@ -162,15 +178,11 @@ class Playground(_base.Panel):
 
     def __init__(self, *, dataset: str = "spiral", n: int = 300, noise: float = 0.1,
                  test_fraction: float = 0.3, classes: int = 2, layers: int = 2, neurons: int = 8,
-                 activation: str = "tanh", init: str = "xavier", init_scale: float = 0.1,
-                 optimizer: str = "sgd", learning_rate: float = 0.1, batch_size: int = 16,
+                 activation: str = "tanh", init: str = "xavier", scale: float = 0.1,
+                 optimizer: str = "sgd", lr: float = 0.1, batch_size: int = 16,
                  l2: float = 0.0, clip: float | None = None, seed: int = 0,
                  step_size: str = "1 epoch"):
-        settings = _check_settings(dict(
-            dataset=dataset, n=n, noise=noise, test_fraction=test_fraction, classes=classes,
-            layers=layers, neurons=neurons, activation=activation, init=init, init_scale=init_scale,
-            optimizer=optimizer, learning_rate=learning_rate, batch_size=batch_size, l2=l2,
-            clip=clip, seed=seed, step_size=step_size))
+        settings = _args.check(ARGUMENTS, locals())
         super().__init__()
         self.add_class("bk-playground")
         self.trainer: Trainer | None = None
@@ -228,7 +240,7 @@ class Playground(_base.Panel):
     # --- building -----------------------------------------------------------------------
     def _make_controls(self, s: dict) -> dict:
         def slider(kind, name, description, tooltip, **kwargs):
-            low, high = RANGES[name]
+            low, high = ARGUMENTS[name].low, ARGUMENTS[name].high
             return _base.styled(kind(value=s[name], min=low, max=high, description=description,
                                      continuous_update=False, tooltip=tooltip, **kwargs),
                                 f"bk-{name.replace('_', '-')}")
@@ -248,29 +260,31 @@ class Playground(_base.Panel):
             "test_fraction": slider(widgets.FloatSlider, "test_fraction", "test share",
                                     "Share of the points held out for testing", step=0.05,
                                     readout_format=".0%"),
-            "seed": _base.styled(widgets.BoundedIntText(value=s["seed"], min=RANGES["seed"][0],
-                                                        max=RANGES["seed"][1], description="seed",
+            "seed": _base.styled(widgets.BoundedIntText(value=s["seed"], min=ARGUMENTS["seed"].low,
+                                                        max=ARGUMENTS["seed"].high, description="seed",
                                                         tooltip="Same seed: same data, weights and batches"),
                                  "bk-seed"),
             "layers": slider(widgets.IntSlider, "layers", "hidden layers", "Hidden layers between input and output"),
             "neurons": slider(widgets.IntSlider, "neurons", "neurons", "Neurons in each hidden layer"),
             "activation": dropdown("activation", activations.HIDDEN, "activation", "Activation of the hidden layers"),
             "init": dropdown("init", INITS, "init", "How the weights start: 'zeros' shows the symmetry problem"),
-            "init_scale": _base.styled(widgets.FloatLogSlider(
-                value=s["init_scale"], base=10, min=math.log10(RANGES["init_scale"][0]),
-                max=math.log10(RANGES["init_scale"][1]), step=0.1, description="init std",
+            "scale": _base.styled(widgets.FloatLogSlider(
+                value=s["scale"], base=10, min=math.log10(ARGUMENTS["scale"].low),
+                max=math.log10(ARGUMENTS["scale"].high), step=0.1, description="init std",
                 readout_format=".3", continuous_update=False,
                 tooltip="Std of the weights for init 'normal' (small: vanishing, large: exploding)"),
-                "bk-init-scale"),
+                "bk-scale"),
             "optimizer": dropdown("optimizer", tuple(OPTIMIZERS), "optimizer", "How gradients become steps"),
-            "learning_rate": _base.learning_rate_slider(s["learning_rate"]),
+            "lr": _base.lr_slider(s["lr"]),
             "batch_size": _base.styled(widgets.IntSlider(
-                value=s["batch_size"], min=1, max=s["_n_train"], description="batch size",
+                value=s["batch_size"], min=1, max=datasets.train_size(s["n"], s["test_fraction"]),
+                description="batch size",
                 continuous_update=False, tooltip="Samples per step; the maximum is the whole training set"),
                 "bk-batch-size"),
-            "l2": OptionalLogSlider("L2", s["l2"] or None, *RANGES["l2"], default=1e-3, css_class="bk-l2",
+            "l2": OptionalLogSlider("L2", s["l2"] or None, ARGUMENTS["l2"].low, ARGUMENTS["l2"].high, default=1e-3, css_class="bk-l2",
                                     tooltip="Weight penalty l2 * sum of squared weights"),
-            "clip": OptionalLogSlider("clip norm", s["clip"], *RANGES["clip"], default=1.0, css_class="bk-clip",
+            "clip": OptionalLogSlider("clip norm", s["clip"], ARGUMENTS["clip"].low, ARGUMENTS["clip"].high,
+                                      default=1.0, css_class="bk-clip",
                                       tooltip="Scale the gradients down when their global norm exceeds this"),
             "step_size": _base.styled(widgets.Dropdown(options=tuple(STEP_SIZES), value=s["step_size"],
                                                        tooltip="What one click on Step trains"),
@@ -279,7 +293,7 @@ class Playground(_base.Panel):
                                          layout=widgets.Layout(width="auto")),
         }
         c["log_loss"].add_class("bk-log-loss")
-        c["learning_rate"].tooltip = "Step size; live: changes apply to the running training"
+        c["lr"].tooltip = "Step size; live: changes apply to the running training"
         return c
 
     @staticmethod
@@ -302,9 +316,9 @@ class Playground(_base.Panel):
         left = widgets.VBox([
             group("Data", ("dataset", "classes", "n", "noise", "test_fraction", "seed"), self.info["data"],
                   "change: new network"),
-            group("Network", ("layers", "neurons", "activation", "init", "init_scale"), self.info["network"],
+            group("Network", NETWORK_CONTROLS, self.info["network"],
                   "change: new network"),
-            group("Training", ("optimizer", "learning_rate", "batch_size", "l2", "clip"), self.info["training"],
+            group("Training", ("optimizer", *LIVE_CONTROLS), self.info["training"],
                   "lr, batch, L2, clip: live"),
         ], layout=widgets.Layout(flex="0 0 auto"))
         right = widgets.VBox([widgets.HBox([canvases["boundary"], canvases["loss"]]), canvases["gradients"]],
@@ -490,7 +504,7 @@ class Playground(_base.Panel):
             return
         if name == "classes" and self.controls["dataset"].value not in datasets.MULTICLASS:
             return              # the control is off for this dataset: nothing changes
-        if name == "init_scale" and self.controls["init"].value != "normal":
+        if name == "scale" and self.controls["init"].value != "normal":
             return
         kind = ("data" if name in DATA_CONTROLS else "architecture" if name in NETWORK_CONTROLS
                 else "optimizer")
@@ -500,12 +514,11 @@ class Playground(_base.Panel):
     def _on_live_control(self, name: str, change) -> None:
         if self._quiet:
             return
-        attribute = LIVE_CONTROLS[name]
         value = change["new"]
         if name == "l2" and value is None:
             value = 0.0
-        setattr(self.trainer, attribute, value)   # the Trainer checks it; a bad value goes to the status
-        self._record_change(attribute, getattr(self.trainer, attribute))
+        setattr(self.trainer, name, value)        # the Trainer checks it; a bad value goes to the status
+        self._record_change(name, getattr(self.trainer, name))
         if name == "clip":
             self.views.gradients.set_clip(self.trainer.clip)
         what = f"{LABELS[name]} {_format(name, change['old'])} → {_format(name, change['new'])}"
@@ -519,12 +532,12 @@ class Playground(_base.Panel):
     def _enable_dependent_controls(self) -> None:
         c = self.controls
         c["classes"].disabled = c["dataset"].value not in datasets.MULTICLASS
-        c["init_scale"].disabled = c["init"].value != "normal"
+        c["scale"].disabled = c["init"].value != "normal"
 
     # --- building a run ---------------------------------------------------------------------
     def _settings(self) -> dict:
         c = self.controls
-        s = {name: c[name].value for name in RESET_CONTROLS + tuple(LIVE_CONTROLS)}
+        s = {name: c[name].value for name in RESET_CONTROLS + LIVE_CONTROLS}
         s["classes"] = s["classes"] if s["dataset"] in datasets.MULTICLASS else 2
         s["l2"] = s["l2"] or 0.0
         return s
@@ -558,8 +571,8 @@ class Playground(_base.Panel):
             s = self._settings()
             sizes = [data.n_inputs] + [s["neurons"]] * s["layers"] + [data.n_outputs]
             net = Network(sizes, activation=s["activation"], output=data.output, init=s["init"],
-                          scale=s["init_scale"], seed=s["seed"])
-            self.trainer = Trainer(net, data, loss=data.loss, lr=s["learning_rate"], batch_size=s["batch_size"],
+                          scale=s["scale"], seed=s["seed"])
+            self.trainer = Trainer(net, data, loss=data.loss, lr=s["lr"], batch_size=s["batch_size"],
                                    optimizer=s["optimizer"], clip=s["clip"], l2=s["l2"], seed=s["seed"])
         finally:
             self._quiet = quiet
@@ -710,9 +723,8 @@ class Playground(_base.Panel):
     def _record_change(self, attribute: str, value) -> None:
         """A live change: before the first step it is simply part of the setup."""
         self._sync_log()
-        built_name = {"lr": "learning_rate"}.get(attribute, attribute)
         if not self._log:
-            self._built[built_name] = value
+            self._built[attribute] = value
         elif self._log[-1][0] == "set" and self._log[-1][1] == attribute:
             self._log[-1] = ("set", attribute, value)
         else:
@@ -753,43 +765,11 @@ def _format(name: str, value) -> str:
     return str(value)
 
 
-def _check_settings(s: dict) -> dict:
-    """Check the constructor's arguments before anything is built (names, values and what is accepted)."""
-    _checks.choice("dataset", s["dataset"], datasets.NAMES)
-    for name in ("n", "classes", "layers", "neurons", "seed"):
-        s[name] = _checks.number(name, s[name], low=RANGES[name][0], high=RANGES[name][1], integer=True)
-    for name in ("noise", "test_fraction", "init_scale", "learning_rate"):
-        s[name] = _checks.number(name, s[name], low=RANGES[name][0], high=RANGES[name][1])
-    if s["classes"] != 2 and s["dataset"] not in datasets.MULTICLASS:
-        raise ValueError(f"classes must be 2 for dataset {s['dataset']!r}; only 'spiral' and 'gaussians' "
-                         f"have more classes; got {s['classes']}")
-    _checks.choice("activation", s["activation"], activations.HIDDEN)
-    _checks.choice("init", s["init"], INITS)
-    _checks.choice("optimizer", s["optimizer"], tuple(OPTIMIZERS))
-    _checks.choice("step_size", s["step_size"], tuple(STEP_SIZES))
-    low, high = RANGES["l2"]
-    s["l2"] = _checks.number("l2", s["l2"], low=0, high=high,
-                             accepts=f"0 (off) or a number from {low:g} to {high:g}")
-    if 0 < s["l2"] < low:
-        raise ValueError(f"l2 must be 0 (off) or a number from {low:g} to {high:g}; got {s['l2']!r}")
-    if s["clip"] is not None:
-        low, high = RANGES["clip"]
-        s["clip"] = _checks.number("clip", s["clip"], low=low, high=high,
-                                   accepts=f"None (off) or a max gradient norm from {low:g} to {high:g}")
-    n_test = min(int(round(s["n"] * s["test_fraction"])), s["n"] - 1)     # as datasets.make splits
-    s["_n_train"] = s["n"] - n_test
-    s["batch_size"] = _checks.number(
-        "batch_size", s["batch_size"], low=1, high=s["_n_train"], integer=True,
-        accepts=f"a whole number from 1 to {s['_n_train']} (the training-set size for n={s['n']}, "
-                f"test_fraction={s['test_fraction']:g})")
-    return s
-
-
 def _code(built: dict, log: list, trainer: Trainer) -> str:
     """The Python for a run: its setup, then its steps and live changes in the order they happened."""
     b = built
     classes = f", classes={b['classes']}" if b["classes"] != 2 else ""
-    scale = f", scale={b['init_scale']!r}" if b["init"] == "normal" else ""
+    scale = f", scale={b['scale']!r}" if b["init"] == "normal" else ""
     lines = [
         "import backprop_kit as bk",
         "",
@@ -798,7 +778,7 @@ def _code(built: dict, log: list, trainer: Trainer) -> str:
         f"test_fraction={b['test_fraction']!r}, seed={b['seed']}{classes})",
         f"net = bk.Network({list(b['sizes'])}, activation={b['activation']!r}, output={b['output']!r}, "
         f"init={b['init']!r}{scale}, seed={b['seed']})",
-        f"trainer = bk.Trainer(net, data, loss={b['loss']!r}, lr={b['learning_rate']!r}, "
+        f"trainer = bk.Trainer(net, data, loss={b['loss']!r}, lr={b['lr']!r}, "
         f"batch_size={b['batch_size']}, optimizer={b['optimizer']!r},",
         f"                     clip={b['clip']!r}, l2={b['l2']!r}, seed={b['seed']})",
     ]

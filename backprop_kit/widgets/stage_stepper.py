@@ -27,7 +27,8 @@ import backprop_kit as bk
 from backprop_kit import _checks, activations, datasets, losses, plots
 from backprop_kit.network import INITS
 
-from ._base import Panel, button, full_frames, learning_rate_slider, live_figure, styled
+from . import _args
+from ._base import Panel, button, full_frames, live_figure, lr_slider, styled
 
 STAGES = ("forward", "loss", "gradient", "update")
 TITLES = {"forward": "Forward", "loss": "Loss", "gradient": "Gradient", "update": "Update"}
@@ -387,19 +388,28 @@ class NetworkDiagram:
 
 # --- the panel -----------------------------------------------------------------------------
 
+ARGUMENTS = {
+    "dataset": _args.Choice(datasets.NAMES), "layers": _args.Whole(1, MAX_HIDDEN_LAYERS),
+    "neurons": _args.Whole(1, MAX_WIDTH), "activation": _args.Choice(activations.HIDDEN),
+    "lr": _args.Number(1e-4, 10.0), "init": _args.Choice(INITS), "seed": _args.SEED,
+    "batch_size": _args.Whole(1, MAX_BATCH, accepts=f"a whole number from 1 to {MAX_BATCH} (every sample is shown)"),
+}
+
+
 class StageStepper(Panel):
     """Step one mini-batch through the four stages of training, seeing every number each produces.
 
-    StageStepper(dataset="xor", sizes=None, activation="tanh", learning_rate=0.5, batch_size=4,
+    StageStepper(*, dataset="xor", layers=1, neurons=3, activation="tanh", lr=0.5, batch_size=4,
                  init="xavier", seed=0)
 
     - dataset: 'xor', 'circles', 'moons', 'gaussians', 'spiral' (binary, loss 'bce') or 'sine'
       (regression, loss 'mse'); 40 points, batches drawn in a shuffled order, epoch after epoch.
-    - sizes: the layer widths, input first, e.g. [2, 3, 1]; default [inputs, 3, 1]. At most
-      2 hidden layers of at most 4 units, and 1 output: every number must fit on the screen.
-    - activation: of the hidden layers ('relu', 'leaky_relu', 'sigmoid', 'tanh', 'linear').
-    - learning_rate: the step size of Update, 0.0001 to 10. batch_size: 1 to 8 samples.
-    - init: 'xavier', 'he', 'normal' or 'zeros'. seed: the weights and the batch order.
+    - layers: hidden layers (1 or 2) of ``neurons`` (1 to 4) units each, then 1 output: every
+      number must fit on the screen. (``stepper.net.sizes`` are the widths, input first.)
+    - activation: of the hidden layers, one of activations.HIDDEN.
+    - lr: the learning rate (step size) of Update, 0.0001 to 10. batch_size: 1 to 8 samples.
+    - init: one of network.INITS. seed: the weights and the batch order.
+    Every argument and what it accepts: ``ARGUMENTS``.
 
     Controls (CSS classes): the stage buttons ``bk-forward``, ``bk-loss``, ``bk-gradient``,
     ``bk-update`` (only the next stage's is enabled), ``bk-step`` (run the stages left for
@@ -414,28 +424,23 @@ class StageStepper(Panel):
     (one per batch so far) and ``gradcheck_errors`` (the last check, one per layer).
     """
 
-    def __init__(self, *, dataset: str = "xor", sizes=None, activation: str = "tanh",
-                 learning_rate: float = 0.5, batch_size: int = 4, init: str = "xavier", seed: int = 0):
-        _checks.choice("dataset", dataset, datasets.NAMES)
-        seed = _checks.number("seed", seed, low=0, integer=True)
+    def __init__(self, *, dataset: str = "xor", layers: int = 1, neurons: int = 3, activation: str = "tanh",
+                 lr: float = 0.5, batch_size: int = 4, init: str = "xavier", seed: int = 0):
+        s = _args.check(ARGUMENTS, locals())
+        seed, lr, batch_size = s["seed"], s["lr"], s["batch_size"]
         data = datasets.make(dataset, n=POINTS, noise=0.05 if dataset != "sine" else 0.1,
                              test_fraction=0.0, seed=seed)
-        sizes = _check_sizes(sizes, data)
-        activations.get(activation)
-        learning_rate = _checks.number("learning_rate", learning_rate, low=1e-4, high=10.0)
-        batch_size = _checks.number("batch_size", batch_size, low=1, high=MAX_BATCH, integer=True,
-                                    accepts=f"a whole number from 1 to {MAX_BATCH} (every sample is shown)")
-        _checks.choice("init", init, INITS)
+        sizes = (data.n_inputs,) + (s["neurons"],) * s["layers"] + (1,)
         super().__init__()
         self.add_class("bk-stage-stepper")
-        self.data, self.sizes, self.init, self.seed = data, sizes, init, seed
+        self.data, self._sizes, self.init, self.seed = data, sizes, init, seed
         self.loss = data.loss
         self.batch_size = batch_size
 
         # controls
         self.activation_control = styled(widgets.Dropdown(options=list(activations.HIDDEN), value=activation,
                                                            description="activation"), "bk-activation")
-        self.learning_rate_control = learning_rate_slider(learning_rate)
+        self.lr_control = lr_slider(lr)
         self.stage_buttons = {stage: button(f"{k + 1} {TITLES[stage]}", f"bk-{stage}",
                                             tooltip=_TOOLTIPS[stage])
                               for k, stage in enumerate(STAGES)}
@@ -466,7 +471,7 @@ class StageStepper(Panel):
         self.stage_figure = self.board.figure
 
         self.observe_value(self.activation_control, self._activation_changed)
-        self.observe_value(self.learning_rate_control, self._learning_rate_changed)
+        self.observe_value(self.lr_control, self._lr_changed)
         for stage, stage_button in self.stage_buttons.items():
             self.on_click(stage_button, lambda stage=stage: self._press(stage))
         self.on_click(self.step_button, self.step)
@@ -481,7 +486,7 @@ class StageStepper(Panel):
                                 _spacer(), self.gradcheck_button], layout=widgets.Layout(flex_flow="row wrap"))
         self.children = [
             intro,
-            widgets.HBox([self.activation_control, self.learning_rate_control]),
+            widgets.HBox([self.activation_control, self.lr_control]),
             buttons,
             self.status,
             self.gradcheck_output,
@@ -498,8 +503,9 @@ class StageStepper(Panel):
         return self.activation_control.value
 
     @property
-    def learning_rate(self) -> float:
-        return float(self.learning_rate_control.value)
+    def lr(self) -> float:
+        """The learning rate the next Update uses."""
+        return float(self.lr_control.value)
 
     def run(self, stage: str) -> None:
         """Run ``stage`` ('forward', 'loss', 'gradient', 'update') if it is the next one; otherwise
@@ -593,7 +599,7 @@ class StageStepper(Panel):
         output = self.trace.output
         if not np.all(np.isfinite(output)):
             raise ValueError(f"The outputs of batch {self.batch_number} are inf or NaN: the weights grew "
-                             f"too large (learning rate {self.update_lr or self.learning_rate:g})")
+                             f"too large (learning rate {self.update_lr or self.lr:g})")
         loss_value = bk.loss(output, self.y, self.loss)
         # each sample's loss is the same stage on a batch of one; their mean is the batch loss
         sample_losses = np.array([bk.loss(output[k:k + 1], self.y[k:k + 1], self.loss)
@@ -614,7 +620,7 @@ class StageStepper(Panel):
         grads = bk.gradient(self.net, self.trace, self.y, self.loss)
         if not all(np.all(np.isfinite(g)) for g in grads.weights + grads.biases):
             raise ValueError(f"The gradients of batch {self.batch_number} are inf or NaN: the weights grew "
-                             f"too large (learning rate {self.update_lr or self.learning_rate:g})")
+                             f"too large (learning rate {self.update_lr or self.lr:g})")
         self.grads = grads
         blocks = self.board.blocks
         for i in range(1, self.net.n_layers + 1):
@@ -623,7 +629,7 @@ class StageStepper(Panel):
         self.board.say("gradient", f"batch {self.batch_number} ✓", plots.PALETTE["train"])
 
     def _update(self) -> None:
-        lr = self.learning_rate
+        lr = self.lr
         new_net = bk.update(self.net, self.grads, lr)
         self.net_before, self.net, self.update_lr = self.net, new_net, lr
         blocks = self.board.blocks
@@ -658,13 +664,13 @@ class StageStepper(Panel):
             self.board.blocks[f"a{i}"].title.set_text(_activation_title(i, self.activation))
         self.reset(f"Activation is now {self.activation}: a new network (seed {self.seed}), back to batch 1. ")
 
-    def _learning_rate_changed(self) -> None:
+    def _lr_changed(self) -> None:
         when = "this batch's Update" if self.next_stage == "update" else "the next Update"
-        self.status.show(f"Learning rate {self.learning_rate:g}: used by {when}. " + self._next_text())
+        self.status.show(f"Learning rate {self.lr:g}: used by {when}. " + self._next_text())
 
     # --- state and display ------------------------------------------------------------------
     def _build_network(self, activation: str) -> None:
-        self.net = bk.Network(self.sizes, activation=activation, output=self.data.output, init=self.init,
+        self.net = bk.Network(self._sizes, activation=activation, output=self.data.output, init=self.init,
                               seed=self.seed)
         self._rng = np.random.default_rng(self.seed)
         self._queue = np.empty(0, dtype=np.intp)
@@ -796,23 +802,6 @@ def _sections(sizes, samples: list[str], loss: str, task: str, activation: str) 
 
 def _activation_title(i: int, activation: str) -> str:
     return f"$a_{i} = {_tex_name(activation)}(z_{i})$"
-
-
-def _check_sizes(sizes, data) -> tuple[int, ...]:
-    inputs = data.n_inputs
-    accepts = (f"a list of layer widths [{inputs}, ..., 1]: {inputs} input(s) for dataset {data.name!r}, "
-               f"1 to {MAX_HIDDEN_LAYERS} hidden layers of 1 to {MAX_WIDTH} units, 1 output, e.g. [{inputs}, 3, 1]")
-    if sizes is None:
-        return (inputs, 3, 1)
-    if isinstance(sizes, (str, bytes)) or not isinstance(sizes, (list, tuple, np.ndarray)):
-        raise TypeError(f"sizes must be {accepts}; got {_checks._show(sizes)} of type {type(sizes).__name__}")
-    sizes = list(sizes)
-    for i, width in enumerate(sizes):
-        _checks.number(f"sizes[{i}]", width, low=1, integer=True, accepts="a positive whole number (a layer width)")
-    if (not 3 <= len(sizes) <= MAX_HIDDEN_LAYERS + 2 or sizes[0] != inputs or sizes[-1] != 1
-            or max(sizes[1:-1]) > MAX_WIDTH):
-        raise ValueError(f"sizes must be {accepts}; got {sizes!r}")
-    return tuple(int(width) for width in sizes)
 
 
 def _verdict(error: float) -> tuple[str, str]:

@@ -1,7 +1,7 @@
 """Render the PNGs in this folder: `python docs/images/make_images.py` (a few seconds).
 
 training_spiral.png is exactly what the README's command line writes:
-    backprop-kit train --dataset spiral --layers 16,16 --activation tanh --lr 0.03 \
+    backprop-kit train --dataset spiral --layers 2 --neurons 16 --activation tanh --lr 0.03 \
         --batch-size 16 --epochs 200 --plot docs/images/training_spiral.png
 """
 from pathlib import Path
@@ -20,7 +20,7 @@ def trained(name, hidden, activation="tanh", epochs=100, classes=2, **options):
 
 
 def main():
-    cli.main(["train", "--dataset", "spiral", "--layers", "16,16", "--activation", "tanh", "--lr", "0.03",
+    cli.main(["train", "--dataset", "spiral", "--layers", "2", "--neurons", "16", "--activation", "tanh", "--lr", "0.03",
               "--batch-size", "16", "--epochs", "200", "--quiet", "--plot", str(HERE / "training_spiral.png")])
     plots.TrainingFigure(trained("spiral", (32, 32), "relu", 150, classes=3, init="he", lr=0.01,
                                  optimizer="adam"), pyplot=False).save(HERE / "training_spiral_3_classes.png")
