@@ -19,7 +19,6 @@ and bias: its gradients are the ones ``stages.gradient`` computes with matrices.
 from __future__ import annotations
 
 import math
-import numbers
 from typing import NamedTuple
 
 import numpy as np
@@ -29,22 +28,22 @@ from .network import Network
 
 MAX_PARAMETERS = 300        # from_network: a graph of one node per weight, small enough to look at
 
-# what each operation computes, and its local gradient with respect to each input (``out`` is
-# the node's own value): for the docs and the GraphStepper's status line
-FORMULAS = {
-    "+": ("a + b + ...", "1"),
-    "-": ("a - b", "1, -1"),
-    "*": ("a * b", "b, a"),
-    "/": ("a / b", "1/b, -a/b²"),
-    "**": ("a ** p", "p a^(p-1)"),
-    "neg": ("-a", "-1"),
-    "tanh": ("tanh(a)", "1 - out²"),
-    "sigmoid": ("1 / (1 + exp(-a))", "out (1 - out)"),
-    "relu": ("max(0, a)", "1 if a > 0 else 0"),
-    "leaky_relu": ("a if a > 0 else 0.01 a", "1 if a > 0 else 0.01"),
-    "exp": ("exp(a)", "out"),
-    "log": ("log(a)", "1/a"),
-    "max": ("max(a, b)", "1 for the larger, 0 for the other"),
+# each operation's local gradient d(out)/d(input), one formula per input, in its inputs {a}, {b}
+# and its own value {out} (for the docs, and the GraphStepper's status line: see local_formulas)
+LOCAL_GRADIENTS = {
+    "+": ("1",),                                    # any number of inputs: 1 for each
+    "-": ("1", "-1"),
+    "*": ("{b}", "{a}"),
+    "/": ("1/{b}", "-{a}/{b}²"),
+    "**": ("p {a}^(p-1)",),                         # a ** p
+    "neg": ("-1",),
+    "tanh": ("1 - {out}²",),
+    "sigmoid": ("{out} (1 - {out})",),
+    "relu": ("1 if {a} > 0 else 0",),
+    "leaky_relu": ("1 if {a} > 0 else 0.01",),
+    "exp": ("{out}",),
+    "log": ("1/{a}",),                              # (0 where a floor holds)
+    "max": ("1 if {a} >= {b} else 0", "0 if {a} >= {b} else 1"),
 }
 
 
@@ -268,9 +267,19 @@ def expression(op: str, operands: list) -> str:
     return f"{op}({', '.join(operands)})"
 
 
-def local_formula(op: str) -> str:
-    """The local gradient(s) of an operation as a formula, e.g. 'b, a' for '*' (see FORMULAS)."""
-    return FORMULAS["**" if op.startswith("**") else op][1]
+def local_formulas(node: Value, label=None) -> list:
+    """The local gradient of ``node`` with respect to each of its inputs, as formulas (see
+    LOCAL_GRADIENTS), written with ``label(n)`` for each node n (default: a, b for the inputs,
+    out for the node itself): e.g. ['w', 'x'] for the node x * w."""
+    names = [label(p) for p in node.parents] if label else ["a", "b"][:len(node.parents)]
+    out = label(node) if label else "out"
+    if node.op == "+":
+        return ["1"] * len(node.parents)
+    if node.op.startswith("**"):                    # p a^(p-1), written plainly for p = 1 and 2
+        p = float(node.op[2:])
+        return [{0.0: "1", 1.0: f"{p:g} {names[0]}"}.get(p - 1, f"{p:g} {names[0]}^{p - 1:g}")]
+    values = dict(a=names[0], b=names[-1], out=out)
+    return [formula.format(**values) for formula in LOCAL_GRADIENTS[node.op]]
 
 
 # --- walking the graph ---------------------------------------------------------------------

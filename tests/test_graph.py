@@ -79,6 +79,17 @@ def test_each_node_keeps_one_local_gradient_per_input(name, f, inputs):
     out = f(Value(inputs[0]), Value(inputs[1]))
     assert len(out.local_grads) == len(out.parents) >= 1
     assert out.op and all(isinstance(g, float) for g in out.local_grads)
+    assert len(graph.local_formulas(out)) == len(out.parents)           # a formula for each, to show
+
+
+def test_local_formulas_name_the_inputs():
+    x, w = Value(0.5, name="x"), Value(2.0, name="w")
+    name = {x: "x", w: "w"}.get
+    assert graph.local_formulas(x * w, lambda n: name(n) or "out") == ["w", "x"]
+    assert graph.local_formulas(x / w, lambda n: name(n) or "out") == ["1/w", "-x/w²"]
+    assert graph.local_formulas(x.tanh(), lambda n: name(n) or "y") == ["1 - y²"]
+    assert graph.local_formulas(x ** 2) == ["2 a"] and graph.local_formulas(x ** 3) == ["3 a^2"]
+    assert graph.local_formulas(x ** 1) == ["1"] and graph.local_formulas(graph._sum([x, w, x])) == ["1"] * 3
 
 
 def test_the_floored_log_is_the_floor_with_no_gradient_below_it():

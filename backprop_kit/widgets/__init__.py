@@ -4,7 +4,7 @@
     Playground(seed=0)
 
 Panels: Playground, StageStepper, LearningRateExplorer, BatchSizeExplorer,
-GradientFlowExplorer, ActivationExplorer. Each makes its own ipympl canvases, so it works
+GradientFlowExplorer, ActivationExplorer, GraphStepper. Each makes its own ipympl canvases, so it works
 whether or not the notebook ran ``%matplotlib widget``. Controls carry ``bk-*`` CSS classes
 (see DESIGN.md) for tests and instructors.
 """
@@ -17,6 +17,7 @@ _PANELS = {
     "BatchSizeExplorer": "batch_size",
     "GradientFlowExplorer": "gradient_flow",
     "ActivationExplorer": "activation",
+    "GraphStepper": "graph_stepper",
 }
 
 __all__ = list(_PANELS)
