@@ -275,9 +275,9 @@ def local_formulas(node: Value, label=None) -> list:
     out = label(node) if label else "out"
     if node.op == "+":
         return ["1"] * len(node.parents)
-    if node.op.startswith("**"):                    # p a^(p-1), written plainly for p = 1 and 2
+    if node.op.startswith("**"):                    # p a^(p-1), written plainly for p = 0, 1 and 2
         p = float(node.op[2:])
-        return [{0.0: "1", 1.0: f"{p:g} {names[0]}"}.get(p - 1, f"{p:g} {names[0]}^{p - 1:g}")]
+        return [{-1.0: "0", 0.0: "1", 1.0: f"{p:g} {names[0]}"}.get(p - 1, f"{p:g} {names[0]}^{p - 1:g}")]
     values = dict(a=names[0], b=names[-1], out=out)
     return [formula.format(**values) for formula in LOCAL_GRADIENTS[node.op]]
 

@@ -203,7 +203,7 @@ def test_topological_order_puts_every_node_after_its_inputs():
 UNARY = {
     "neg": (lambda v: -v, lambda a: -a),
     "tanh": (lambda v: v.tanh(), anp.tanh),
-    "sigmoid": (lambda v: v.sigmoid(), lambda a: 1 / (1 + anp.exp(-a))),
+    "sigmoid": (lambda v: v.sigmoid(), lambda a: 0.5 * (anp.tanh(a / 2) + 1)),     # (never overflows)
     "relu": (lambda v: v.relu(), lambda a: anp.where(a > 0, a, 0.0)),
     "leaky_relu": (lambda v: v.leaky_relu(), lambda a: anp.where(a > 0, a, 0.01 * a)),
     "exp": (lambda v: v.exp(), anp.exp),

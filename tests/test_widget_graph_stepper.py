@@ -12,8 +12,8 @@ from backprop_kit.graph import Value, topological_order
 from backprop_kit.widgets import GraphStepper
 from backprop_kit.widgets._base import find
 from backprop_kit.widgets._layered import LayeredCanvas
-from backprop_kit.widgets import graph_stepper
-from backprop_kit.widgets.graph_stepper import BOX_W, _height, lay_out, number
+from backprop_kit import graph_view
+from backprop_kit.graph_view import BOX_W, _height, lay_out, number
 
 DOCS_IMAGES = Path(__file__).resolve().parent.parent / "docs" / "images"
 CLASSES = ("bk-graph", "bk-graph-forward", "bk-graph-backward", "bk-graph-run", "bk-graph-reset",
@@ -339,8 +339,8 @@ def test_the_barycentre_sweeps_undo_crossings():
     items = [["a", "b", "c"], ["p", "q", "r"]]
     down = {"a": ["q"], "b": ["p"], "c": ["r", "p"], "p": [], "q": [], "r": []}
     up = {"a": [], "b": [], "c": [], "p": ["b", "c"], "q": ["a"], "r": ["c"]}
-    assert graph_stepper._crossings(items, down) == 2
-    assert graph_stepper._crossings(graph_stepper._order(items, up, down), down) == 0
+    assert graph_view._crossings(items, down) == 2
+    assert graph_view._crossings(graph_view._order(items, up, down), down) == 0
 
 
 def test_a_tree_is_laid_out_without_crossings_and_compactly():
@@ -349,7 +349,7 @@ def test_a_tree_is_laid_out_without_crossings_and_compactly():
     plan = lay_out((left + right).tanh())
     rows = {node: y for node, (_, y) in plan.centre.items()}
     leaves, products = sorted([a, b, c, d], key=rows.get), sorted([left, right], key=rows.get)
-    assert graph_stepper._crossings([leaves, products], {a: [left], c: [left], b: [right], d: [right]}) == 0
+    assert graph_view._crossings([leaves, products], {a: [left], c: [left], b: [right], d: [right]}) == 0
     assert lay_out(neuron()[0]).height < 2.5
 
 
