@@ -2,7 +2,6 @@
 finite differences and autograd, fan-out, depth, from_network against bk.gradient, bad input."""
 import math
 import re
-import subprocess
 import sys
 
 import autograd
@@ -449,15 +448,3 @@ def test_a_backward_pass_object_leaves_the_nodes_grad_alone_and_gives_backwards_
     assert all(node.grad == 0.0 for node in topological_order(L))
     L.backward()
     assert all(run.grads[node] == node.grad for node in topological_order(L))      # bit for bit
-
-
-# --- import -------------------------------------------------------------------------------
-
-def test_import_backprop_kit_loads_the_graph_only_when_asked():
-    code = ("import sys, backprop_kit as bk\n"
-            "print('backprop_kit.graph' in sys.modules)\n"
-            "print(bk.Value(2.0).data, 'backprop_kit.graph' in sys.modules, bk.graph.from_network is not None)\n"
-            "print('Value' in dir(bk))")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert result.stdout.split("\n")[:3] == ["False", "2.0 True True", "True"]
-    assert graph.Value is bk.Value

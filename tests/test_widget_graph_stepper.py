@@ -54,6 +54,13 @@ def click_until_disabled(panel, css_class) -> int:
     return clicks
 
 
+def after_forward(output):
+    """A panel on ``output`` whose forward pass is done (by its Forward button): Backward is next."""
+    panel = GraphStepper(output)
+    click_until_disabled(panel, "bk-graph-forward")
+    return panel
+
+
 def gradients_of(output):
     """{node: grad} from output.backward() on the learner's graph (after checking nobody set one)."""
     nodes = topological_order(output)
@@ -144,11 +151,7 @@ def test_clicking_through_both_passes_shows_exactly_what_backward_gives():
 
 def test_each_backward_step_writes_upstream_times_local_for_each_input():
     L, leaves = neuron()
-    panel = GraphStepper(L)
-    panel.run_all()
-    panel.reset()
-    while panel.step_forward():
-        pass
+    panel = after_forward(L)
     step = panel.step_backward()
     assert step.node is L and step.grad == 1.0
     assert panel.status.text.splitlines()[:2] == ["Backward 1/8: L = n3 **2",
@@ -174,11 +177,7 @@ def test_each_backward_step_writes_upstream_times_local_for_each_input():
 
 def test_a_value_used_several_times_shows_the_sum_of_what_each_use_sent():
     L, x = fan_out()
-    panel = GraphStepper(L)
-    panel.run_all()
-    panel.reset()
-    while panel.step_forward():
-        pass
+    panel = after_forward(L)
     steps = []
     while (step := panel.step_backward()) is not None and step.node is not x:
         steps.append(step)
@@ -198,9 +197,7 @@ def test_an_inner_node_used_twice_sums_too():
     a = x * w
     a.name = "a"
     L = a.tanh() * a + a
-    panel = GraphStepper(L)
-    while panel.step_forward():
-        pass
+    panel = after_forward(L)
     while (step := panel.step_backward()).node is not a:
         pass
     parts = [number(c, 4) for _, c in step.received]
@@ -264,11 +261,7 @@ def test_a_graph_with_gradients_already_in_it_is_shown_with_its_own_fresh_number
 
 def test_highlights_the_node_of_the_step_and_its_inputs():
     L, leaves = neuron()
-    panel = GraphStepper(L)
-    panel.run_all()
-    panel.reset()
-    while panel.step_forward():
-        pass
+    panel = after_forward(L)
     for _ in range(4):
         step = panel.step_backward()
     boxes, arrows = panel.view.boxes, panel.view.arrows
@@ -386,11 +379,9 @@ def test_the_figure_renders_mid_backward(tmp_path):
     write_docs = bool(os.environ.get("BK_WRITE_DOCS_IMAGES"))
     out, dpi = (DOCS_IMAGES, 110) if write_docs else (tmp_path, 30)
     net = bk.Network([2, 2, 1], activation="tanh", init="normal", scale=1.0, seed=1)
-    pictures = [(GraphStepper(bk.graph.from_network(net, np.array([0.5, -1.0]), 1, "bce")), 6, "graph_stepper.png"),
-                (GraphStepper(neuron()[0]), 3, "graph_stepper_neuron.png")]
+    pictures = [(after_forward(bk.graph.from_network(net, np.array([0.5, -1.0]), 1, "bce")), 6, "graph_stepper.png"),
+                (after_forward(neuron()[0]), 3, "graph_stepper_neuron.png")]
     for panel, steps, name in pictures:
-        while panel.step_forward():
-            pass
         for _ in range(steps):
             panel.step_backward()
         panel.figure.savefig(out / name, dpi=dpi)
