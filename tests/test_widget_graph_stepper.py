@@ -87,7 +87,7 @@ def test_at_first_only_the_leaves_show_values_and_no_gradient_is_shown():
     assert panel.shown_grads() == {}
     assert [find(panel, c).disabled for c in ("bk-graph-forward", "bk-graph-backward", "bk-graph-run")] == \
         [False, True, False]
-    assert "3 leaves (their values are given) and 5 operations" in panel.status.text
+    assert "3 leaves (values given) and 5 operations" in panel.status.text
     for node in panel.computed:
         assert panel.view.values[node].get_text() == "" and panel.view.grads[node].get_text() == ""
 

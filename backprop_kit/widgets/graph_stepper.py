@@ -153,10 +153,11 @@ class GraphStepper(Panel):
         self._final: set = set()
         self.last_step = None
         self._focus, self._mode, self._contributions = None, None, {}
-        count = len(self.computed)
-        self.status.show(f"The graph of {self.labels[self.output]}: {len(self.backward_nodes) - count} leaves "
-                         f"(their values are given) and {count} operations. Press Forward to compute them one "
-                         f"at a time, or Run all.")
+        operations, leaves = len(self.computed), len(self.backward_nodes) - len(self.computed)
+        self.status.show(f"The graph of {self.labels[self.output]}: {_count(leaves, 'leaf', 'leaves')} (values given) "
+                         f"and {_count(operations, 'operation', 'operations')}. "
+                         + ("Press Forward to compute them one at a time, or Run all." if operations else
+                            "Nothing to compute: press Backward."))
         self._refresh()
 
     # --- what is shown -------------------------------------------------------------------------
@@ -241,6 +242,10 @@ class GraphStepper(Panel):
         more = f" (and {len(leaves) - 6} more)" if len(leaves) > 6 else ""
         return (f"Both passes are done: every node shows dL/d(node), the numbers {self.labels[self.output]}"
                 f".backward() gives. {shown}{more}. Reset to start again.")
+
+
+def _count(n: int, one: str, several: str) -> str:
+    return f"{n} {one if n == 1 else several}"
 
 
 def _check_size(output: Value) -> None:

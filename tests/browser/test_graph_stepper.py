@@ -32,7 +32,7 @@ def test_graph_stepper_forward_then_backward_clicks_redraw_the_graph_and_say_eac
     assert missing == [], f"bk-graph-* classes missing from the rendered GraphStepper: {missing}"
     scroll_into_view(page, ".bk-graph-stepper")
     status = page.locator(".bk-graph-stepper .bk-graph-status")
-    wait_text_matches(status, r"3 leaves \(their values are given\) and 5 operations")
+    wait_text_matches(status, r"3 leaves \(values given\) and 5 operations")
     assert page.locator("button.bk-graph-backward").is_disabled()
     assert error_outputs(page) == []
 
