@@ -9,7 +9,7 @@
     net = bk.update(net, grads, lr=0.1)                      # 4. update
 
 The core imports only NumPy; plots (matplotlib) and panels (``backprop_kit.widgets``)
-are imported when you ask for them.
+are imported when you ask for them, and so is the scalar graph (``bk.Value``, ``bk.graph``).
 """
 from . import activations, datasets, losses
 from .datasets import Dataset
@@ -21,9 +21,24 @@ from .training import History, Trainer, accuracy
 
 __version__ = "0.1.0"
 
+# loaded on first use (``bk.Value``, ``bk.graph.from_network``): most lessons never need them
+_LAZY = {"graph": None, "Value": "Value"}
+
 __all__ = [
     "Network", "forward", "loss", "gradient", "update", "Trace", "Gradients",
     "SGD", "Momentum", "Adam", "Optimizer", "clip_gradients", "global_norm",
     "Trainer", "History", "accuracy", "gradcheck", "numerical_gradient", "relative_error",
-    "datasets", "Dataset", "activations", "losses",
+    "datasets", "Dataset", "activations", "losses", "graph", "Value",
 ]
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+        module = importlib.import_module(".graph", __name__)
+        return module if _LAZY[name] is None else getattr(module, _LAZY[name])
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + list(_LAZY))

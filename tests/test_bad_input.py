@@ -287,6 +287,14 @@ CASES = [
      ValueError, r"X must have 2 columns.*\(4, 3\)"),
     ("features misspelt", lambda: bk.datasets.features(X, ["x1", "sin(x)"]),
      ValueError, r"names\[1\] must be one of 'x1'.*got 'sin\(x\)' \(did you mean"),
+    # --- the scalar graph ---------------------------------------------------------------------
+    ("Value of a string", lambda: bk.Value("a"), TypeError, r"data must be a finite number; got 'a' of type str"),
+    ("Value log of a negative", lambda: bk.Value(-1.0).log(),
+     ValueError, r"the input of log must be a positive number; got log\(-1\)"),
+    ("Value max with a string", lambda: bk.Value(1.0).max("x"),
+     TypeError, r"the other operand of max must be a Value or a finite number; got 'x'"),
+    ("graph of a large network", lambda: bk.graph.from_network(bk.Network([2, 30, 30, 1]), [0, 0], 1, "bce"),
+     ValueError, r"net must have at most 300 weights and biases.*got 1051"),
     # --- Network.load -------------------------------------------------------------------------
     ("load a number", lambda: bk.Network.load(123), TypeError, r"path must be a file name.*got 123 of type int"),
     ("load a missing file", lambda: bk.Network.load("/nonexistent/net.npz"), ValueError,
@@ -317,7 +325,8 @@ def public_entry_points() -> set[str]:
                 takes = inspect.isfunction(method) and len(inspect.signature(method).parameters) > 1
                 if not method_name.startswith("_") and takes:
                     names.add(method.__qualname__)
-    names |= {f.__qualname__ for f in (bk.datasets.make, bk.datasets.from_arrays, bk.datasets.features)}
+    names |= {f.__qualname__ for f in (bk.datasets.make, bk.datasets.from_arrays, bk.datasets.features,
+                                       bk.graph.from_network)}
     return names
 
 

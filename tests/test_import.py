@@ -9,14 +9,28 @@ import pytest
 import backprop_kit as bk
 
 
-def test_importing_the_kit_imports_neither_matplotlib_nor_ipywidgets():
-    code = ("import sys, backprop_kit\n"
-            "heavy = sorted(m for m in sys.modules if m.split('.')[0] in "
-            "{'matplotlib', 'ipywidgets', 'ipympl', 'IPython', 'autograd', 'torch', 'tqdm'})\n"
-            "print(','.join(heavy))")
+def python(code: str) -> list[str]:
+    """The lines ``code`` prints in a fresh interpreter (which must print nothing on stderr)."""
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert result.stdout.strip() == "", f"import backprop_kit pulled in: {result.stdout.strip()}"
     assert result.stderr == ""
+    return result.stdout.splitlines()
+
+
+def test_importing_the_kit_imports_neither_matplotlib_nor_ipywidgets():
+    heavy = python("import sys, backprop_kit\n"
+                   "heavy = sorted(m for m in sys.modules if m.split('.')[0] in "
+                   "{'matplotlib', 'ipywidgets', 'ipympl', 'IPython', 'autograd', 'torch', 'tqdm'})\n"
+                   "print(','.join(heavy))")
+    assert heavy == [""], f"import backprop_kit pulled in: {heavy}"
+
+
+def test_import_backprop_kit_loads_the_scalar_graph_only_when_asked():
+    assert python("import sys, backprop_kit as bk\n"
+                  "print('backprop_kit.graph' in sys.modules)\n"
+                  "print(bk.Value(2.0).data, 'backprop_kit.graph' in sys.modules, callable(bk.graph.from_network))\n"
+                  "print('Value' in dir(bk), 'graph' in dir(bk))") == ["False", "2.0 True True", "True True"]
+    from backprop_kit import graph
+    assert bk.graph is graph and bk.Value is graph.Value
 
 
 @pytest.mark.parametrize("name", ["Network", "forward", "loss", "gradient", "update", "Trace", "Gradients",

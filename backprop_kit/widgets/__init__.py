@@ -4,10 +4,10 @@
     panel = Playground(seed=0)
     find(panel, "bk-learning-rate").value = 0.3      # a control, by its bk-* CSS class
 
-Panels: Playground, StageStepper, LearningRateExplorer, BatchSizeExplorer,
-GradientFlowExplorer, ActivationExplorer; all arguments by keyword. Each makes its own canvases,
-so it works whether or not the notebook ran ``%matplotlib widget``. Controls carry ``bk-*`` CSS
-classes (the README lists them) for tests and instructors: ``find`` and ``find_all`` reach them.
+Panels: Playground, StageStepper, LearningRateExplorer, BatchSizeExplorer, GradientFlowExplorer,
+ActivationExplorer, GraphStepper; all arguments by keyword. Each makes its own canvases, so it
+works whether or not the notebook ran ``%matplotlib widget``. Controls carry ``bk-*`` CSS classes
+(the README lists them) for tests and instructors: ``find`` and ``find_all`` reach them.
 """
 import importlib
 
@@ -18,6 +18,7 @@ _PANELS = {
     "BatchSizeExplorer": "batch_size",
     "GradientFlowExplorer": "gradient_flow",
     "ActivationExplorer": "activation",
+    "GraphStepper": "graph_stepper",
 }
 
 __all__ = [*_PANELS, "find", "find_all"]

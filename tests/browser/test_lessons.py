@@ -28,6 +28,7 @@ PANEL_ROOTS = {
     "BatchSizeExplorer": "bk-batch-size-explorer",
     "GradientFlowExplorer": "bk-gradient-flow-explorer",
     "ActivationExplorer": "bk-activation-explorer",
+    "GraphStepper": "bk-graph-stepper",
 }
 
 
