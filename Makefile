@@ -68,4 +68,4 @@ test-browser: $(BROWSER_STAMP) $(CHROMIUM)  ## JupyterLab + Voila in headless Ch
 	BK_BROWSER_REQUIRED=1 $(BIN)/python -m pytest -p no:randomly -m browser tests/browser
 
 demo: $(BROWSER_STAMP)  ## the playground lesson as a Voila app (the Binder "Voila" badge, locally)
-	$(BIN)/voila notebooks/10_playground.ipynb
+	$(BIN)/voila notebooks/11_playground.ipynb

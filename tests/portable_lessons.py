@@ -19,7 +19,7 @@ the same as one already run is said to be equivalent and not run again (e.g. (2)
 AVX-512); one the machine cannot have (an x86 kernel on ARM) is said to be skipped.
 Exits non-zero if any run failed, or if fewer than three different configurations ran.
 
-    python tests/portable_lessons.py [pytest arguments, e.g. notebooks/06_learning_rate.ipynb]
+    python tests/portable_lessons.py [pytest arguments, e.g. notebooks/07_learning_rate.ipynb]
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The playground notebook in Voila (no code, only outputs): it renders and responds to Step.
 
-notebooks/10_playground.ipynb once it exists, else fixtures/playground.ipynb (`Playground(seed=0)`).
+notebooks/11_playground.ipynb once it exists, else fixtures/playground.ipynb (`Playground(seed=0)`).
 """
 from browser_helpers import (
     REPO,
@@ -15,7 +15,7 @@ from browser_helpers import (
     wait_until,
 )
 
-NB = "10_playground.ipynb" if (REPO / "notebooks" / "10_playground.ipynb").exists() else "playground.ipynb"
+NB = "11_playground.ipynb" if (REPO / "notebooks" / "11_playground.ipynb").exists() else "playground.ipynb"
 PLOTS = [".bk-plot-loss", ".bk-plot-gradients", ".bk-plot-boundary"]
 
 
