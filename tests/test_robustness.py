@@ -187,8 +187,9 @@ def test_activation_explorer_keeps_the_divergence_warning_when_another_layer_is_
     assert panel.status.kind == "warning" and panel.trainer.diverged in panel.status.text
 
 
-def blown_up_stage_stepper(layers, neurons, activation):
-    panel = StageStepper(dataset="sine", layers=layers, neurons=neurons, activation=activation, lr=10)
+def blown_up_stage_stepper(activation, **shape):
+    """A StageStepper at lr 10 stepped until it blows up; ``shape``: layers=, neurons= (default: the panel's)."""
+    panel = StageStepper(dataset="sine", activation=activation, lr=10, **shape)
     for _ in range(100):
         click(panel, "bk-step")
         if panel.errors:
@@ -197,7 +198,8 @@ def blown_up_stage_stepper(layers, neurons, activation):
 
 
 def test_a_stage_stepper_gradient_of_inf_stops_at_the_gradient_stage_with_a_learners_message():
-    panel = blown_up_stage_stepper(2, 4, "linear")
+    # default shape, seed 0: the gradients overflow one batch before the outputs would
+    panel = blown_up_stage_stepper("linear")
     assert len(panel.errors) == 1 and panel.next_stage == "gradient"       # not a core message at Update
     assert panel.status.kind == "error" and panel.status.text.startswith(
         f"The gradients of batch {panel.batch_number} are inf or NaN: the weights grew too large "
@@ -212,7 +214,7 @@ def test_a_stage_stepper_gradient_of_inf_stops_at_the_gradient_stage_with_a_lear
 def test_a_gradient_check_on_a_blown_up_network_says_it_cannot_check_not_that_backprop_is_wrong(
         layers, neurons, activation):
     import warnings
-    panel = blown_up_stage_stepper(layers, neurons, activation)
+    panel = blown_up_stage_stepper(activation, layers=layers, neurons=neurons)
     with warnings.catch_warnings():
         warnings.simplefilter("error")                  # no overflow warnings either
         errors = panel.check_gradient()
@@ -355,7 +357,7 @@ def same_float(text: str, value: float) -> bool:
 
 def diverged_trainer():
     data = bk.datasets.make("sine", n=80, seed=0)
-    net = bk.Network([1, 8, 1], activation="linear", output="linear", seed=0)
+    net = bk.Network([1, 8, 1], activation="linear", output="linear", seed=0, bias="zeros")
     trainer = bk.Trainer(net, data, lr=10.0, batch_size=8)
     trainer.run(20)
     assert trainer.diverged

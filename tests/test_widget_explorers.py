@@ -93,6 +93,15 @@ def test_judge_names_slow_good_oscillating_and_diverged_runs():
     assert judge([[0.7]], [0.1], [None])[0].text == "not trained yet"
 
 
+def test_a_bouncing_run_that_dips_lowest_does_not_make_the_steady_runs_slow():
+    steady = np.geomspace(0.7, 0.3, 20)
+    bouncing = np.geomspace(0.7, 0.05, 20) * np.where(np.arange(20) % 2, 3.0, 1.0)   # touches 0.05
+    verdicts = judge([steady, bouncing], [0.1, 3.0], [None, None])
+    assert [v.kind for v in verdicts] == ["good", "oscillates"]
+    # measured against the bouncing run's lowest loss, the steady run would have made ~62%: "slow"
+    assert (steady[0] - steady[-1]) / (steady[0] - bouncing.min()) < 0.9
+
+
 def test_your_rate_adds_a_run_from_the_same_start_and_keeps_the_others():
     panel = LearningRateExplorer(lrs=(0.01, 0.1), epochs=5)
     click(panel, "bk-step", 2)

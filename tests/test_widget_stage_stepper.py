@@ -270,7 +270,7 @@ def test_arguments_are_keyword_only():
 
 
 def test_a_diverging_network_ends_in_a_status_message_and_reset_recovers(fresh):
-    panel = fresh(dataset="sine", activation="linear", lr=10)
+    panel = fresh(dataset="sine", activation="linear", lr=10, seed=1)   # seed 1: the outputs overflow first
     for _ in range(60):
         find(panel, "bk-step").click()                 # never raises: the error goes to the status
         if panel.errors:

@@ -120,6 +120,9 @@ class GradientFlowExplorer(_base.Panel):
     - clip: None or a max global gradient norm > 0; lr: the learning rate, 1e-4..10; dataset, n,
       noise, batch_size ('full' or 1..training-set size), seed: the data and training.
       Every argument and what it accepts: ``ARGUMENTS``.
+    - The network starts with zero biases (``Network(..., bias="zeros")``), the setting of the
+      variance argument behind Xavier and He, so the bars show what the weights' scale does
+      (random biases add variance at every layer: ReLU + He then spreads ~2x wider).
 
     Controls (CSS class): hidden layers (bk-layers), neurons (bk-neurons), activation
     (bk-activation), init (bk-init), scale for 'normal' (bk-scale), clip (bk-clip, 'off' = None),
@@ -229,7 +232,7 @@ class GradientFlowExplorer(_base.Panel):
         data = self.data
         self.initial_net = Network([data.n_inputs] + [self.neurons_control.value] * self.layers + [data.n_outputs],
                                    activation=self.activation_control.value, output=data.output, init=init,
-                                   scale=self.scale_control.value, seed=self.seed)
+                                   scale=self.scale_control.value, seed=self.seed, bias="zeros")
         self.start_norms = layer_norms(self.initial_net, data)
         self.current_norms = self.start_norms
         self.ratio_text = describe_ratio(self.start_norms)

@@ -59,15 +59,21 @@ def judge(curves, lrs, diverged_at) -> list[Verdict]:
        OSCILLATION_LIMIT (0.02): on average the loss climbs back by more than 2% per epoch
        (a mean, not a sum, so a longer run is not judged harsher)
                                                       -> "too large: oscillates"
-    4. progress = (first - last loss) / (first loss - the lowest loss any run reached) is
-       below PROGRESS_NEEDED (0.9): "too small: slow" if its rate is below that of the run
-       with the lowest last loss, else "too large: stuck"
+    4. progress = (first - last loss) / (first loss - the lowest loss a smooth run reached) is
+       below PROGRESS_NEEDED (0.9): "too small: slow" if its rate is below that of the smooth
+       run with the lowest last loss, else "too large: stuck"
     5. otherwise                                      -> "good"
+
+    Progress is measured against the smooth runs (neither diverged nor oscillating): a bouncing
+    run that happens to touch a low loss does not make every steady run look slow, and the best
+    steady run is "good" by this rule.
     """
     curves = [np.asarray(c, dtype=float) for c in curves]
     trained = [i for i, c in enumerate(curves) if diverged_at[i] is None and len(c) > 1]
-    lowest = min((curves[i].min() for i in trained), default=math.nan)
-    leader = min(trained, key=lambda i: curves[i][-1], default=None)
+    climbs = {i: _climb(curves[i]) for i in trained}
+    smooth = [i for i in trained if climbs[i] <= OSCILLATION_LIMIT] or trained
+    lowest = min((curves[i].min() for i in smooth), default=math.nan)
+    leader = min(smooth, key=lambda i: curves[i][-1], default=None)
     verdicts = []
     for i, curve in enumerate(curves):
         if diverged_at[i] is not None:
@@ -76,8 +82,7 @@ def judge(curves, lrs, diverged_at) -> list[Verdict]:
         if len(curve) < 2:
             verdicts.append(Verdict("pending", "not trained yet"))
             continue
-        with np.errstate(all="ignore"):
-            climb = float(np.mean(np.clip(np.diff(np.log(np.maximum(curve, 1e-300))), 0, None)))
+        climb = climbs[i]
         best_fall = curve[0] - lowest
         progress = float((curve[0] - curve[-1]) / best_fall) if best_fall > 0 else 1.0
         if climb > OSCILLATION_LIMIT:
@@ -91,6 +96,12 @@ def judge(curves, lrs, diverged_at) -> list[Verdict]:
             verdict = Verdict("good", "good", climb, progress)
         verdicts.append(verdict)
     return verdicts
+
+
+def _climb(curve: np.ndarray) -> float:
+    """The mean over epochs of max(0, log(loss after / loss before)): how much the loss climbs back."""
+    with np.errstate(all="ignore"):
+        return float(np.mean(np.clip(np.diff(np.log(np.maximum(curve, 1e-300))), 0, None)))
 
 
 # --- one run ----------------------------------------------------------------------------------
