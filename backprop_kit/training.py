@@ -21,7 +21,7 @@ from . import _checks, losses, optimizers
 from ._threads import one_blas_thread
 from .datasets import TASK_DEFAULTS, Dataset
 from .network import Network
-from .stages import _check_l2, _check_network, _forward, _gradient, _loss
+from .stages import Gradients, _check_l2, _check_network, _forward, _gradient, _loss
 
 # A run has "blown up" when its smoothed loss is this many times its first loss (and above
 # BLOWUP_FLOOR): e.g. a BCE of 0.69 that climbs to 14, i.e. confidently wrong everywhere.
@@ -121,6 +121,10 @@ class Trainer:
       clip: None or a max global gradient norm > 0.
       l2: weight penalty >= 0. seed: fixes the mini-batch order.
     ``lr``, ``batch_size`` and ``clip`` may be changed between steps; progress is kept.
+
+    As it trains: ``net`` (the current network), ``history``, ``epoch`` (epochs completed),
+    ``gradients`` (the Gradients of the last step, before clipping: what the network view shows),
+    ``diverged`` (None, or the message that stopped training).
     """
 
     def __init__(self, net: Network, data: Dataset, loss: str | None = None, lr: float | None = None,
@@ -169,6 +173,7 @@ class Trainer:
         self.seed = seed
         self.history = History(net.n_layers)
         self.diverged: str | None = None
+        self.gradients: Gradients | None = None     # the last step's, before clipping (None before the first)
         self.epoch = 0            # completed epochs
         self._rng = np.random.default_rng(seed)
         self._shuffle()
@@ -287,6 +292,7 @@ class Trainer:
         trace = _forward(net, X)
         loss = _loss(trace.output, y, spec, self.l2, net)
         grads = _gradient(net, trace, y, spec, self.l2)
+        raw_grads = grads
         weight_sq = [float(np.vdot(g, g)) for g in grads.weights]
         global_norm = math.sqrt(sum(weight_sq) + sum(float(np.vdot(g, g)) for g in grads.biases))
         clipped = False
@@ -308,6 +314,7 @@ class Trainer:
             self._stop(problem, global_norm)
             return
         self._net = new_net
+        self.gradients = raw_grads
         self._position += len(X)
         if ends_epoch:
             self._end_epoch(evaluation)

@@ -302,3 +302,16 @@ def test_a_run_that_diverges_closes_its_progress_bar(capsys):
     trainer = make_trainer("xor", n=100, lr=50.0)
     trainer.run(20, progress=True)
     assert trainer.diverged is not None and capsys.readouterr().err.endswith("\n")
+
+
+def test_the_trainer_keeps_the_last_steps_gradients_before_clipping():
+    data = bk.datasets.make("moons", n=80, seed=0)
+    net = bk.Network([2, 6, 1], seed=0)
+    trainer = bk.Trainer(net, data, lr=0.1, batch_size=len(data.X_train), clip=1e-3)
+    assert trainer.gradients is None
+    trainer.step(1)
+    expected = bk.gradient(net, bk.forward(net, data.X_train), data.y_train, "bce")
+    for got, want in zip(trainer.gradients.weights, expected.weights):
+        np.testing.assert_allclose(got, want, rtol=1e-10)
+    assert bk.global_norm(trainer.gradients) > 1e-3         # the raw gradients: the step was clipped
+    assert trainer.history.clipped == [True]

@@ -1,0 +1,398 @@
+"""The network itself, drawn as TensorFlow Playground draws it, and what its gradients do.
+
+    view = NetworkView(dataset=data)            # an Axes of its own, or ax=...
+    view.update(trainer)                        # each neuron: its output over the input plane
+    view.set_show("gradients")                  # edges |dL/dw| of the last step, neurons |delta|
+
+Columns from left to right: the inputs (the features the network reads), each hidden layer, the
+output. Each neuron is a thumbnail of what it computes over the input plane (the same plane as
+the decision boundary; 2-D data only), blue below zero, white at zero, orange above (as the
+boundary: a sigmoid or softmax neuron is white at 0.5). Each edge from neuron i of one column to
+neuron j of the next is the weight W[i, j]: orange if positive, blue if negative, wider the
+larger it is. ``set_show("gradients")`` shows the backward pass on the same picture instead:
+each edge's |dL/dw| of the last step and each neuron's mean |delta| = |dL/dz| over that step's
+mini-batch, on one log colour scale from 1e-8 (pale, thin: vanishing) to 1e2 (dark, wide:
+exploding), so a network whose gradients vanish fades towards the input side and one whose
+gradients explode flares. Layers wider than ``SHOWN`` neurons show their first ``SHOWN`` and
+"+k more". ``describe(x, y)`` names the neuron or edge under a point of the figure (pixels) and
+its numbers; ``enlarge(layer, index)`` draws one neuron large, with the data, on ``zoom_ax``.
+
+Like the views of ``plots``, its artists are made once per network shape and an update only
+changes their data: the thumbnails are images (``set_data``), and the edges are a few lines,
+one per colour and width (``set_data`` with NaN between the edges), so that a live canvas sends
+numbers, not pictures. No ipywidgets here.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from matplotlib.colors import LinearSegmentedColormap, to_rgba
+from matplotlib.patches import Rectangle
+
+from . import datasets, plots
+from .datasets import Dataset
+from .network import Network
+from .stages import Gradients, _forward
+
+SHOWS = ("weights", "gradients")
+SHOWN = 8                   # neurons drawn per layer; the rest are counted: "+k more"
+RESOLUTION = 24             # thumbnail pixels per side (the grid the neurons are computed on)
+ZOOM_RESOLUTION = 80
+BOX = 0.64                  # a thumbnail's side (the unit of the layout: 1 = a neuron's pitch)
+ROW = 0.86                  # from one neuron's centre to the next one's, down a column
+COLUMN = 1.9                # from one column's centre to the next one's: room for the edges
+
+# weights: |w| at which an edge gets the next width; gradients: log10 |g| from LOG_RANGE[0] to [1]
+WEIGHT_STEPS = (0.25, 0.5, 1.0, 2.0)
+WEIGHT_WIDTHS = (0.4, 0.8, 1.3, 2.0, 2.8)
+LOG_RANGE = (-8.0, 2.0)
+GRADIENT_BINS = 10          # one line per decade
+GRADIENT_COLORMAP = LinearSegmentedColormap.from_list(
+    "bk_gradient", ["#efefef", "#fdd9b5", "#f59e5b", "#d9480f", "#7c2d12", "#2b0f05"])
+POSITIVE, NEGATIVE = plots.CLASS_COLORS[1], plots.CLASS_COLORS[0]     # orange, blue: as the boundary
+CURVE_POINTS = 12           # points along each edge's curve
+
+
+class NetworkView:
+    """The network as columns of neuron thumbnails joined by weighted edges (see the module).
+
+    NetworkView(ax=None, dataset, features=("x1", "x2"), show="weights", zoom_ax=None).
+    ``dataset``: a 2-D Dataset (its points set the plane); ``features``: the names of
+    ``bk.datasets.features`` the network's inputs are, in order. ``update(source)`` takes a
+    Trainer (its ``net`` and, for the gradients view, its ``gradients``: the last step's) or a
+    Network (weights only).
+    """
+
+    def __init__(self, ax=None, dataset: Dataset | None = None, features=("x1", "x2"),
+                 show: str = "weights", zoom_ax=None):
+        if not isinstance(dataset, Dataset) or dataset.n_inputs != 2:
+            raise ValueError(f"dataset must be a backprop_kit Dataset with 2 inputs (x1, x2) to draw the "
+                             f"network over its plane; got {dataset!r}")
+        if show not in SHOWS:
+            raise ValueError(f"show must be one of {SHOWS}; got {show!r}")
+        self.ax = plots._axes(ax, (5.6, 3.4))
+        self.zoom_ax = zoom_ax
+        self.dirty_x = plots.ALL          # an update changes the whole picture
+        self.show = show
+        self.features = tuple(features)
+        self.dataset = dataset
+        self.sizes = None                 # the network shape the artists are built for
+        self.net = None
+        self.gradients = None
+        self.zoomed = None                # (layer, index) drawn on zoom_ax, or None
+        self._artists, self.images, self.lines = [], [], []
+        self._zoom_image = None
+        self.set_dataset(dataset, self.features)
+
+    # -- building (once per dataset and network shape) --
+    def set_dataset(self, dataset: Dataset, features=None) -> None:
+        """Another plane (dataset) or other input features: the grid is made anew; the next update rebuilds."""
+        self.dataset = dataset
+        if features is not None:
+            self.features = tuple(features)
+        X = np.concatenate([dataset.X_train, dataset.X_test])
+        low, high = X.min(axis=0), X.max(axis=0)
+        centre, half = (low + high) / 2, (high - low).max() / 2 * 1.12 + 1e-9
+        self.extent = (centre[0] - half, centre[0] + half, centre[1] - half, centre[1] + half)
+        self._plane = _grid(self.extent, RESOLUTION)
+        self._inputs = datasets.features(self._plane, self.features)
+        self.sizes = None
+
+    def set_show(self, show: str) -> None:
+        """'weights' or 'gradients': what the edges and neurons carry. Rebuilds the artists."""
+        if show not in SHOWS:
+            raise ValueError(f"show must be one of {SHOWS}; got {show!r}")
+        self.show = show
+        self.sizes = None
+        if self.net is not None:
+            self.update(self.net if self.gradients is None else _Source(self.net, self.gradients), draw=False)
+
+    def _build(self, net: Network) -> None:
+        ax = self.ax
+        for artist in self._artists:
+            artist.remove()
+        self._artists, self.images, self.lines = [], [], []
+        self.sizes, self.activations = net.sizes, net.activations
+        widths = list(net.sizes)
+        self.shown = [min(w, SHOWN) for w in widths]
+        columns = len(widths)
+        tallest = max(self.shown)
+        self.centres = []                 # per column: (shown, 2) centres in data coordinates
+        for c, n in enumerate(self.shown):
+            top = (tallest - n) * ROW / 2
+            self.centres.append(np.column_stack([np.full(n, c * COLUMN), top + ROW * np.arange(n) + ROW / 2]))
+        half = BOX / 2
+        # the edges: each a curve from the right of a neuron to the left of one in the next column
+        t = np.linspace(0.0, 1.0, CURVE_POINTS)
+        ease = t * t * (3 - 2 * t)
+        self._edges = []                  # per layer: (shown_in, shown_out, CURVE_POINTS, 2)
+        for c in range(columns - 1):
+            start, end = self.centres[c] + [half, 0], self.centres[c + 1] - [half, 0]
+            x = start[:, None, None, 0] + (end[None, :, None, 0] - start[:, None, None, 0]) * t
+            y = start[:, None, None, 1] + (end[None, :, None, 1] - start[:, None, None, 1]) * ease
+            self._edges.append(np.stack([x, y], axis=-1))
+        if self.show == "weights":
+            styles = [(color, width) for color in (POSITIVE, NEGATIVE) for width in WEIGHT_WIDTHS]
+        else:
+            styles = [(GRADIENT_COLORMAP((b + 0.5) / GRADIENT_BINS), _gradient_width(b))
+                      for b in range(GRADIENT_BINS)]
+        for color, width in styles:
+            line, = ax.plot([], [], color=color, linewidth=width, solid_capstyle="butt", zorder=1)
+            line.bk_style = (color, width)
+            self.lines.append(line)
+        # the neurons: one image each, over a white square with a grey frame
+        for c, centres in enumerate(self.centres):
+            column_images = []
+            for x, y in centres:
+                frame = Rectangle((x - half, y - half), BOX, BOX, facecolor="white", edgecolor="#9a9a9a",
+                                  linewidth=0.8, zorder=2)
+                ax.add_patch(frame)
+                self._artists.append(frame)
+                image = ax.imshow(np.zeros((1, 1, 4)), extent=(x - half, x + half, y + half, y - half),
+                                  origin="upper", interpolation="bilinear", zorder=3)
+                column_images.append(image)
+                self._artists.append(image)
+            self.images.append(column_images)
+            hidden = widths[c] - self.shown[c]
+            if hidden:
+                self._artists.append(ax.text(c * COLUMN, self.centres[c][-1, 1] + half + 0.12, f"+{hidden} more",
+                                             ha="center", va="top", fontsize=plots.TICK_SIZE, color=plots.PALETTE["ink"]))
+        for c in range(columns):
+            name = "inputs" if c == 0 else ("output" if c == columns - 1 else f"layer {c}")
+            detail = (", ".join(self.features) if c == 0 else self.activations[c - 1])
+            self._artists.append(ax.text(c * COLUMN, -0.08, f"{name}\n{detail}", ha="center", va="bottom",
+                                         fontsize=plots.TICK_SIZE, color=plots.PALETTE["ink"], linespacing=1.1))
+        self._artists.extend(self.lines)
+        ax.set_xlim(-0.55, (columns - 1) * COLUMN + 0.55)
+        ax.set_ylim(tallest * ROW + 0.35, -0.55)
+        ax.set_aspect("equal")
+        ax.set_axis_off()
+        what = ("weights: orange > 0 > blue, wider = larger |w|" if self.show == "weights" else
+                "last step's |dL/dw| (edges), |δ| (neurons): pale 1e-8 … dark 1e2")
+        ax.set_title(what, fontsize=plots.LABEL_SIZE, color=plots.PALETTE["ink"])
+
+    # -- updating (per frame) --
+    def size(self) -> tuple[float, float]:
+        """The layout's (width, height) in its units (a neuron's pitch): for a figure of the same aspect."""
+        return self.ax.get_xlim()[1] - self.ax.get_xlim()[0], self.ax.get_ylim()[0] - self.ax.get_ylim()[1]
+
+    def moving_artists(self) -> list:
+        """The artists an update changes: every thumbnail and every edge line."""
+        return [image for column in self.images for image in column] + self.lines
+
+    def update(self, source, draw: bool = True) -> None:
+        """Show ``source``: a Trainer (its network and last gradients) or a Network."""
+        net = getattr(source, "net", source)
+        if not isinstance(net, Network):
+            raise TypeError(f"source must be a Trainer or a Network; got {source!r}")
+        if net.sizes[0] != len(self.features):
+            raise ValueError(f"net must take {len(self.features)} inputs ({', '.join(self.features)}); "
+                             f"its sizes are {list(net.sizes)}")
+        self.net, self.gradients = net, getattr(source, "gradients", None)
+        if net.sizes != self.sizes or net.activations != self.activations:
+            self._build(net)
+        outputs = self.neuron_outputs(net)
+        if self.show == "weights":
+            for c, column in enumerate(self.images):
+                for j, image in enumerate(column):
+                    image.set_data(self._thumbnail(outputs[c][:, j], c, index=j))
+            self._set_edges([np.asarray(W) for W in net.weights])
+        else:
+            deltas = self.neuron_deltas()
+            for c, column in enumerate(self.images):
+                for j, image in enumerate(column):
+                    value = None if c == 0 or deltas is None else deltas[c - 1][j]
+                    image.set_data(_log_colour(value))
+            grads = None if self.gradients is None else [np.abs(g) for g in self.gradients.weights]
+            self._set_edges(grads)
+        if self.zoomed is not None:
+            self._draw_zoom()
+        self.dirty_x = plots.ALL
+        plots._draw(self.ax, draw)
+
+    def neuron_outputs(self, net: Network | None = None) -> list[np.ndarray]:
+        """Per column, (RESOLUTION**2, width) values over the plane: the inputs, then each layer's a."""
+        net = self.net if net is None else net
+        with np.errstate(all="ignore"):
+            trace = _forward(net, self._inputs.astype(net.dtype))
+        return [self._inputs] + list(trace.post)
+
+    def neuron_deltas(self) -> list[np.ndarray] | None:
+        """Per layer, (width,): the mean |delta| = |dL/dz| of each neuron over the last step's batch."""
+        if self.gradients is None or not self.gradients.deltas:
+            return None
+        return [np.abs(d).mean(axis=0) for d in self.gradients.deltas]
+
+    def _thumbnail(self, values: np.ndarray, column: int, resolution: int = RESOLUTION, index: int = 0) -> np.ndarray:
+        """(resolution, resolution, 4) RGBA of neuron ``index``'s values over the plane, rows from the top."""
+        v = np.asarray(values, dtype=float).reshape(resolution, resolution)[::-1]
+        name = None if column == 0 else self.activations[column - 1]
+        if name == "softmax":                         # p(class j): white at 0, class j's colour at 1
+            j = index % len(plots.CLASS_COLORS)
+            colour = np.array(to_rgba(plots.CLASS_COLORS[j]))
+            p = np.clip(np.nan_to_num(v, nan=0.0), 0.0, 1.0)[..., None]
+            return (1.0 - p) * np.ones(4) + p * colour
+        if name == "sigmoid":
+            unit = v                                  # 0..1, white at 0.5
+        else:
+            scale = np.nanmax(np.abs(v)) if np.isfinite(v).any() else 0.0
+            unit = 0.5 + 0.5 * v / scale if scale > 0 else np.full_like(v, 0.5)
+        return plots.BINARY_COLORMAP(np.nan_to_num(unit, nan=0.5))
+
+    def _set_edges(self, values) -> None:
+        """Sort the edges of every layer into the lines by colour and width, NaN between them."""
+        buckets = [[] for _ in self.lines]
+        for c, curves in enumerate(self._edges):
+            n_in, n_out = curves.shape[:2]
+            if values is None:
+                continue
+            shown = np.asarray(values[c])[:n_in, :n_out]
+            if self.show == "weights":
+                size = np.searchsorted(WEIGHT_STEPS, np.abs(shown), side="right")
+                index = np.where(shown >= 0, 0, len(WEIGHT_WIDTHS)) + size
+            else:
+                with np.errstate(divide="ignore"):
+                    logs = np.log10(shown)
+                index = _decade(logs)
+            for i, j in zip(*np.nonzero(np.isfinite(shown))):
+                buckets[index[i, j]].append(curves[i, j])
+        for line, curves in zip(self.lines, buckets):
+            if curves:
+                padded = np.concatenate([np.vstack([c, [np.nan, np.nan]]) for c in curves])
+                line.set_data(padded[:, 0], padded[:, 1])
+            else:
+                line.set_data([], [])
+
+    # -- looking closer --
+    def describe(self, x: float, y: float) -> str | None:
+        """What lies under the figure pixel (x, y) (Matplotlib's display coordinates): a neuron or
+        an edge, named as the lessons name them, with its numbers; None over empty space."""
+        if self.net is None:
+            return None
+        found = self.find(x, y)
+        if found is None:
+            return None
+        if found[0] == "neuron":
+            return self._describe_neuron(*found[1:])
+        return self._describe_edge(*found[1:])
+
+    def find(self, x: float, y: float):
+        """("neuron", column, index) or ("edge", layer, i, j) under the figure pixel (x, y), or None."""
+        data_x, data_y = self.ax.transData.inverted().transform((x, y))
+        half = BOX / 2
+        for c, centres in enumerate(self.centres):
+            inside = (np.abs(centres[:, 0] - data_x) <= half) & (np.abs(centres[:, 1] - data_y) <= half)
+            if inside.any():
+                return ("neuron", c, int(np.argmax(inside)))
+        pixels_per_unit = abs(self.ax.transData.transform((1, 0))[0] - self.ax.transData.transform((0, 0))[0])
+        reach = 4.0 / max(pixels_per_unit, 1e-9)       # 4 pixels
+        best = None
+        for c, curves in enumerate(self._edges):
+            if not (curves[0, 0, 0, 0] <= data_x <= curves[0, 0, -1, 0]):
+                continue
+            distance = np.hypot(curves[..., 0] - data_x, curves[..., 1] - data_y).min(axis=-1)
+            i, j = np.unravel_index(np.argmin(distance), distance.shape)
+            if distance[i, j] <= reach and (best is None or distance[i, j] < best[0]):
+                best = (distance[i, j], ("edge", c + 1, int(i), int(j)))
+        return None if best is None else best[1]
+
+    def _describe_neuron(self, column: int, index: int) -> str:
+        values = self.neuron_outputs()[column][:, index]
+        if column == 0:
+            return (f"input {self.features[index]}: from {np.nanmin(values):.3g} to {np.nanmax(values):.3g} "
+                    f"over the plane")
+        last = column == len(self.sizes) - 1
+        name = f"{'output' if last else 'neuron'} a{column}[{index}] ({self.activations[column - 1]})"
+        text = (f"{name}: from {np.nanmin(values):.3g} to {np.nanmax(values):.3g} over the plane, "
+                f"bias b{column}[{index}] = {self.net.biases[column - 1][index]:.3g}")
+        deltas = self.neuron_deltas()
+        if deltas is not None:
+            text += f"; mean |δ| = |dL/dz{column}[{index}]| = {deltas[column - 1][index]:.3g} (last step)"
+        return text
+
+    def _describe_edge(self, layer: int, i: int, j: int) -> str:
+        w = self.net.weights[layer - 1][i, j]
+        source = self.features[i] if layer == 1 else f"a{layer - 1}[{i}]"
+        text = f"W{layer}[{i},{j}] from {source} to z{layer}[{j}]: w = {w:.3g}"
+        if self.gradients is not None:
+            text += f", |dL/dw| = {abs(self.gradients.weights[layer - 1][i, j]):.3g} (last step)"
+        return text
+
+    def enlarge(self, column: int | None, index: int = 0) -> None:
+        """Draw neuron ``index`` of ``column`` (0 = inputs) large on ``zoom_ax``, with the data; None: none."""
+        if self.zoom_ax is None:
+            raise ValueError("enlarge needs a zoom_ax: NetworkView(..., zoom_ax=an Axes)")
+        if column is None:
+            self.zoomed = None
+        else:
+            if self.sizes is None or not (0 <= column < len(self.sizes) and 0 <= index < self.sizes[column]):
+                raise ValueError(f"column and index must name a neuron of a network of sizes "
+                                 f"{list(self.sizes or [])}; got column {column}, index {index}")
+            self.zoomed = (column, index)
+        self._draw_zoom()
+
+    def _draw_zoom(self) -> None:
+        ax = self.zoom_ax
+        if self.zoomed is None:
+            ax.set_visible(False)
+            return
+        ax.set_visible(True)
+        column, index = self.zoomed
+        plane = _grid(self.extent, ZOOM_RESOLUTION)
+        inputs = datasets.features(plane, self.features)
+        if column == 0:
+            values = inputs[:, index]
+        else:
+            with np.errstate(all="ignore"):
+                values = _forward(self.net, inputs.astype(self.net.dtype)).post[column - 1][:, index]
+        picture = self._thumbnail(values, column, ZOOM_RESOLUTION, index)
+        if self._zoom_image is None:
+            self._zoom_image = ax.imshow(picture, extent=(self.extent[0], self.extent[1], self.extent[2], self.extent[3]),
+                                         origin="upper", interpolation="bilinear", zorder=0)
+            data = self.dataset
+            if data.task != "regression":
+                colors = [plots.CLASS_COLORS[k % len(plots.CLASS_COLORS)] for k in data.y_train]
+                ax.scatter(data.X_train[:, 0], data.X_train[:, 1], c=colors, s=10, edgecolors="white",
+                           linewidths=0.5, zorder=2)
+            ax.set_xticks([])
+            ax.set_yticks([])
+        else:
+            self._zoom_image.set_data(picture)
+        name = (f"input {self.features[index]}" if column == 0 else
+                f"a{column}[{index}] ({self.activations[column - 1]})")
+        ax.set_title(name, fontsize=plots.LABEL_SIZE, color=plots.PALETTE["ink"])
+
+
+class _Source:
+    """A network with gradients, as a Trainer offers them (for set_show without a Trainer at hand)."""
+
+    def __init__(self, net: Network, gradients: Gradients):
+        self.net, self.gradients = net, gradients
+
+
+def _grid(extent, resolution: int) -> np.ndarray:
+    xs = np.linspace(extent[0], extent[1], resolution)
+    ys = np.linspace(extent[2], extent[3], resolution)
+    gx, gy = np.meshgrid(xs, ys)
+    return np.column_stack([gx.ravel(), gy.ravel()])      # rows from the bottom of the plane
+
+
+def _decade(logs: np.ndarray) -> np.ndarray:
+    """The gradient line (bin) of each log10 |g|: one per decade of LOG_RANGE, the ends open."""
+    low, high = LOG_RANGE
+    position = (np.nan_to_num(logs, nan=low, neginf=low, posinf=high) - low) / (high - low)
+    return np.clip((position * GRADIENT_BINS).astype(int), 0, GRADIENT_BINS - 1)
+
+
+def _gradient_width(bin_index: int) -> float:
+    return 0.4 + 3.2 * bin_index / (GRADIENT_BINS - 1)
+
+
+def _log_colour(value) -> np.ndarray:
+    """A 1 x 1 RGBA image: |delta| on the gradient scale (light grey when there is none yet)."""
+    if value is None or not math.isfinite(value):
+        return np.array([[to_rgba("#f7f7f7")]])
+    low, high = LOG_RANGE
+    position = (math.log10(value) - low) / (high - low) if value > 0 else 0.0
+    return np.array([[GRADIENT_COLORMAP(min(max(position, 0.0), 1.0))]])

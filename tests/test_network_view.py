@@ -1,0 +1,149 @@
+"""The network view: thumbnails of what each neuron computes, edges by weight or by gradient."""
+import matplotlib
+import numpy as np
+import pytest
+
+import backprop_kit as bk
+from backprop_kit import plots
+from backprop_kit import network_view as nv
+from backprop_kit.network_view import NetworkView
+
+DATA = bk.datasets.make("moons", n=120, seed=0)
+
+
+def view_of(net, show="weights", data=DATA, features=("x1", "x2"), zoom=False):
+    fig = plots.new_figure((7, 4), pyplot=False, layout=None)
+    ax = fig.add_axes([0, 0, 0.7, 0.9])
+    zoom_ax = fig.add_axes([0.72, 0.2, 0.26, 0.6]) if zoom else None
+    return NetworkView(ax, data, features=features, show=show, zoom_ax=zoom_ax)
+
+
+def full_batch_trainer(net, steps=3):
+    return bk.Trainer(net, DATA, lr=0.5, batch_size=len(DATA.X_train), seed=0).step(steps)
+
+
+def test_each_thumbnail_is_the_neurons_output_over_the_plane():
+    net = bk.Network([2, 5, 3, 1], activation="tanh", seed=1)
+    view = view_of(net)
+    view.update(net, draw=False)
+    plane = nv._grid(view.extent, nv.RESOLUTION)
+    trace = bk.forward(net, plane)
+    for column, layer in ((1, 0), (2, 1)):
+        for j, image in enumerate(view.images[column]):
+            a = trace.post[layer][:, j].reshape(nv.RESOLUTION, nv.RESOLUTION)[::-1]
+            expected = plots.BINARY_COLORMAP(0.5 + 0.5 * a / np.abs(a).max())
+            np.testing.assert_allclose(image.get_array(), expected, atol=1e-12)
+    p = trace.output[:, 0].reshape(nv.RESOLUTION, nv.RESOLUTION)[::-1]       # sigmoid: 0.5 is white
+    np.testing.assert_allclose(view.images[3][0].get_array(), plots.BINARY_COLORMAP(p), atol=1e-12)
+
+
+def test_input_thumbnails_follow_the_chosen_features():
+    net = bk.Network([3, 4, 1], seed=0)
+    view = view_of(net, features=("x1^2", "x2^2", "x1*x2"))
+    view.update(net, draw=False)
+    inputs = view.neuron_outputs()[0]
+    plane = nv._grid(view.extent, nv.RESOLUTION)
+    np.testing.assert_allclose(inputs, bk.datasets.features(plane, ["x1^2", "x2^2", "x1*x2"]))
+    with pytest.raises(ValueError, match=r"net must take 3 inputs \(x1\^2, x2\^2, x1\*x2\)"):
+        view.update(bk.Network([2, 4, 1]))
+
+
+def test_weight_edges_are_sorted_by_sign_and_size_into_lines_one_curve_each():
+    net = bk.Network([2, 6, 4, 1], activation="tanh", init="normal", scale=1.0, seed=3)
+    view = view_of(net)
+    view.update(net, draw=False)
+    curves = {line: np.sum(np.isnan(line.get_xdata())) for line in view.lines}   # one NaN after each curve
+    assert sum(curves.values()) == 2 * 6 + 6 * 4 + 4 * 1
+    for layer, W in enumerate(net.weights):
+        for (i, j), w in np.ndenumerate(W):
+            middle = view._edges[layer][i, j, nv.CURVE_POINTS // 2]
+            holders = [line for line in view.lines if np.any(np.all(np.isclose(line.get_xydata(), middle), axis=1))]
+            assert len(holders) == 1, (layer, i, j)
+            colour, width = holders[0].bk_style
+            assert colour == (nv.POSITIVE if w >= 0 else nv.NEGATIVE)
+            assert width == nv.WEIGHT_WIDTHS[np.searchsorted(nv.WEIGHT_STEPS, abs(w), side="right")]
+
+
+def test_the_gradients_view_shows_the_last_steps_gradients_as_bk_gradient_computes_them():
+    net = bk.Network([2, 5, 1], activation="tanh", seed=0)
+    trainer = full_batch_trainer(net, steps=2)
+    before = trainer.net
+    trainer.step(1)
+    expected = bk.gradient(before, bk.forward(before, DATA.X_train), DATA.y_train, "bce")
+    for got, want in zip(trainer.gradients.weights, expected.weights):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-15)
+    view = view_of(net, show="gradients")
+    view.update(trainer, draw=False)
+    deltas = view.neuron_deltas()
+    for got, want in zip(deltas, expected.deltas):
+        np.testing.assert_allclose(got, np.abs(want).mean(axis=0), rtol=1e-8)
+    # each edge sits in the line of its decade of |dL/dw|
+    for layer, g in enumerate(expected.weights):
+        for (i, j), value in np.ndenumerate(np.abs(g)):
+            middle = view._edges[layer][i, j, nv.CURVE_POINTS // 2]
+            index = [k for k, line in enumerate(view.lines)
+                     if np.any(np.all(np.isclose(line.get_xydata(), middle), axis=1))]
+            assert index == [int(nv._decade(np.log10(np.array([value])))[0])]
+    # a neuron's colour is its mean |delta| on the same log scale
+    j = 2
+    np.testing.assert_allclose(view.images[1][j].get_array()[0, 0], nv._log_colour(deltas[0][j])[0, 0])
+
+
+def test_vanishing_gradients_fade_towards_the_input_side():
+    deep = bk.Network([2] + [8] * 6 + [1], activation="sigmoid", bias="zeros", seed=0)
+    view = view_of(deep, show="gradients")
+    view.update(full_batch_trainer(deep, steps=1), draw=False)
+    first, last = view.neuron_deltas()[0].mean(), view.neuron_deltas()[-2].mean()
+    assert first < last / 100
+    decade = lambda layer: np.median(nv._decade(np.log10(np.abs(view.gradients.weights[layer]))))
+    assert decade(0) < decade(len(deep.weights) - 2)
+
+
+def test_wide_layers_show_their_first_eight_and_count_the_rest():
+    net = bk.Network([2, 20, 1], seed=0)
+    view = view_of(net)
+    view.update(net, draw=False)
+    assert [len(column) for column in view.images] == [2, 8, 1]
+    assert any(text.get_text() == "+12 more" for text in view.ax.texts)
+    assert sum(np.isnan(line.get_xdata()).sum() for line in view.lines) == 2 * 8 + 8 * 1
+
+
+def test_describe_names_the_neuron_or_edge_under_a_point_and_its_numbers():
+    net = bk.Network([2, 4, 1], activation="tanh", seed=2)
+    trainer = full_batch_trainer(net)
+    view = view_of(net)
+    view.update(trainer)
+    view.ax.figure.canvas.draw()
+    pixel = view.ax.transData.transform
+    text = view.describe(*pixel(view.centres[1][3]))
+    assert text.startswith("neuron a1[3] (tanh): from ") and f"b1[3] = {trainer.net.biases[0][3]:.3g}" in text
+    assert "mean |δ|" in text
+    middle = view._edges[1][2, 0, nv.CURVE_POINTS // 2]
+    text = view.describe(*pixel(middle))
+    w, g = trainer.net.weights[1][2, 0], abs(trainer.gradients.weights[1][2, 0])
+    assert text == f"W2[2,0] from a1[2] to z2[0]: w = {w:.3g}, |dL/dw| = {g:.3g} (last step)"
+    assert view.describe(*pixel((-0.5, -0.5))) is None
+
+
+def test_enlarge_draws_one_neuron_large_with_the_data():
+    net = bk.Network([2, 4, 1], activation="relu", seed=0)
+    view = view_of(net, zoom=True)
+    view.update(net, draw=False)
+    view.enlarge(1, 2)
+    assert view.zoom_ax.get_visible() and view.zoom_ax.get_title() == "a1[2] (relu)"
+    assert view._zoom_image.get_array().shape == (nv.ZOOM_RESOLUTION, nv.ZOOM_RESOLUTION, 4)
+    view.enlarge(None)
+    assert not view.zoom_ax.get_visible()
+    with pytest.raises(ValueError, match=r"column and index must name a neuron.*\[2, 4, 1\]; got column 1, index 4"):
+        view.enlarge(1, 4)
+
+
+def test_a_new_shape_rebuilds_and_bad_arguments_are_named():
+    view = view_of(bk.Network([2, 3, 1]))
+    view.update(bk.Network([2, 3, 1]), draw=False)
+    view.update(bk.Network([2, 5, 5, 1]), draw=False)
+    assert [len(c) for c in view.images] == [2, 5, 5, 1]
+    with pytest.raises(ValueError, match="show must be one of"):
+        view.set_show("both")
+    with pytest.raises(ValueError, match="dataset must be a backprop_kit Dataset with 2 inputs"):
+        NetworkView(None, bk.datasets.make("sine"))
