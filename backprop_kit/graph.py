@@ -270,7 +270,9 @@ def expression(op: str, operands: list) -> str:
 def local_formulas(node: Value, label=None) -> list:
     """The local gradient of ``node`` with respect to each of its inputs, as formulas (see
     LOCAL_GRADIENTS), written with ``label(n)`` for each node n (default: a, b for the inputs,
-    out for the node itself): e.g. ['w', 'x'] for the node x * w."""
+    out for the node itself): e.g. ['w', 'x'] for the node x * w; [] for a leaf (it has no inputs)."""
+    if not node.parents:
+        return []
     names = [label(p) for p in node.parents] if label else ["a", "b"][:len(node.parents)]
     out = label(node) if label else "out"
     if node.op == "+":

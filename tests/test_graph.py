@@ -448,3 +448,7 @@ def test_a_backward_pass_object_leaves_the_nodes_grad_alone_and_gives_backwards_
     assert all(node.grad == 0.0 for node in topological_order(L))
     L.backward()
     assert all(run.grads[node] == node.grad for node in topological_order(L))      # bit for bit
+
+
+def test_a_leaf_has_no_local_formulas():
+    assert bk.graph.local_formulas(bk.Value(2.0, name="x")) == []
