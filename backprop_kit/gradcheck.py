@@ -3,8 +3,9 @@
 The central difference  dL/dw ~ (L(w + eps) - L(w - eps)) / (2 eps)  needs only the
 forward pass and the loss, so if it agrees with ``gradient`` the backward pass is right.
 Agreement is measured per layer by the relative error ||g_backprop - g_numeric|| /
-(||g_backprop|| + ||g_numeric||): about 1e-8 or below is right in float64; 1e-3 or above is
-usually a bug. One honest exception: ReLU (and leaky ReLU) has a kink at z = 0, where its
+(||g_backprop|| + ||g_numeric||), read as lesson 04 reads it (CS231n's bands): below 1e-7 the
+two agree; 1e-7 to 1e-4 is close, fine when you can name the cause (a kink, tiny gradients);
+1e-4 to 1e-2 is suspicious; 1e-2 or above is likely a bug. One honest exception: ReLU (and leaky ReLU) has a kink at z = 0, where its
 derivative jumps; when a pre-activation lies within eps of 0 (e.g. a unit that is exactly off
 for a sample), the central difference straddles the kink and the error can be large although
 backpropagation is right. Check with other samples, or a smooth activation.
