@@ -499,7 +499,9 @@ def stage_errors(kind, message) -> bool:
 
 def test_stage_stepper_survives_1000_random_actions():
     panel = StageStepper(dataset="sine", layers=2, neurons=4, seed=0)     # regression blows up readily
-    fuzzer = Fuzzer(panel, seed=2, weights={"bk-step": 4.0, "bk-reset": 0.7, "bk-activation": 0.7})
+    # (the seed: one whose walk reaches blown-up states with the registry's activations as they are;
+    # a new activation in the menu changes the walk)
+    fuzzer = Fuzzer(panel, seed=3, weights={"bk-step": 4.0, "bk-reset": 0.7, "bk-activation": 0.7})
     assert {css(c) for c in fuzzer.controls} == {"bk-activation", "bk-learning-rate"}
     assert {css(b) for b in fuzzer.buttons} == {"bk-forward", "bk-loss", "bk-gradient", "bk-update",
                                                 "bk-step", "bk-reset", "bk-gradcheck"}

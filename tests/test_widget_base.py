@@ -53,21 +53,34 @@ def play_loop(train, show=lambda: None, **options):
     return loop, button, said
 
 
-def test_play_loop_runs_frames_on_the_event_loop_until_paused_and_says_so_on_its_button():
+def test_play_loop_runs_frames_on_the_event_loop_until_training_is_done_and_says_so_on_its_button():
+    frames = []
+    loop, button, _ = play_loop(lambda budget: frames.append(budget) or len(frames) < 5)
+
+    async def scenario():
+        assert loop.play() and button.description == "Pause"
+        await loop.task                                  # the task ends when training says it is done
+
+    asyncio.run(scenario())
+    assert len(frames) == 5 and frames[0] == _play.FRAME_SECONDS
+    assert not loop.playing and button.description == "Play"
+
+
+def test_pause_stops_the_frames_at_once():
     frames = []
     loop, button, _ = play_loop(lambda budget: frames.append(budget) or True)
 
     async def scenario():
-        assert loop.play() and button.description == "Pause"
-        await asyncio.sleep(0.05)
-        loop.pause()
-        assert button.description == "Play"
-        await asyncio.sleep(0.02)
-        return len(frames)
+        loop.play()
+        while len(frames) < 3:
+            await asyncio.sleep(0)
+        loop.pause()                                     # between two frames (one thread: never within one)
+        paused_at = len(frames)
+        await loop.task
+        return paused_at
 
-    counted = asyncio.run(scenario())
-    assert counted >= 3 and frames[0] == _play.FRAME_SECONDS
-    assert not loop.playing and len(frames) == counted
+    paused_at = asyncio.run(scenario())
+    assert len(frames) == paused_at and button.description == "Play"
 
 
 def test_play_loop_stops_when_training_says_so_and_reports_errors():

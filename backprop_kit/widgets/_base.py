@@ -55,7 +55,7 @@ class ControlValue:
     def __init__(self, control: str, kind: Callable | None = None, doc: str = ""):
         self.control, self.kind, self.__doc__ = control, kind, doc or f"The value of ``{control}``."
 
-    def __get__(self, panel, owner=None):
+    def __get__(self, panel, _owner=None):
         if panel is None:
             return self
         value = getattr(panel, self.control).value
