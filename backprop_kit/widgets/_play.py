@@ -112,16 +112,19 @@ class PlayLoop:
     (see the module docstring) run as an asyncio task on the kernel's own event loop.
 
     ``prepare()`` (optional) runs when Play is pressed, before playing: False refuses to play
-    (e.g. a diverged run: it says why itself). ``on_stop()`` runs when the task has stopped.
+    (e.g. a diverged run: it says why itself). ``on_pause()`` runs when Pause stops a Play (at once,
+    e.g. to show where training stopped); ``on_stop()`` when the task has stopped.
     ``say(text, kind)`` shows NO_LOOP when there is no event loop to play on (a plain script);
     ``on_error(exception)`` gets what a frame raised (and the loop stops).
     """
 
     def __init__(self, button, train: Callable[[float], bool | None], show: Callable[[], None], *,
                  say: Callable, on_error: Callable[[BaseException], None], prepare: Callable[[], bool] | None = None,
-                 on_stop: Callable[[], None] | None = None, clock: Callable[[], float] = time.perf_counter):
+                 on_pause: Callable[[], None] | None = None, on_stop: Callable[[], None] | None = None,
+                 clock: Callable[[], float] = time.perf_counter):
         self.button, self.train, self.show = button, train, show
-        self.say, self.on_error, self.prepare, self.on_stop = say, on_error, prepare, on_stop
+        self.say, self.on_error, self.prepare = say, on_error, prepare
+        self.on_pause, self.on_stop = on_pause, on_stop
         self.budget = FrameBudget(clock)
         self.playing = False
         self.task: asyncio.Task | None = None
@@ -166,7 +169,10 @@ class PlayLoop:
         return True
 
     def pause(self) -> None:
+        playing = self.playing
         self._set(False)
+        if playing and self.on_pause is not None:
+            self.on_pause()
 
     def _set(self, playing: bool) -> None:
         self.playing = playing

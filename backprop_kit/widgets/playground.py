@@ -221,7 +221,7 @@ class Playground(_base.Panel):
             self.canvases[name].follow([view])         # its moving artists go to the page as numbers
         self.loop = PlayLoop(self.buttons["play"], self._train, lambda: self._show(playing=True),
                              say=self.status.show, on_error=self.report, prepare=self._can_play,
-                             on_stop=self._on_stop)
+                             on_pause=self._show, on_stop=self._on_stop)   # (on Pause: where training stopped, now)
         self._note = None                  # what the loss note shows (text and placement)
         self._info_due = 0.0               # time.monotonic() from which a Play frame updates the training info
         self._wire()
@@ -385,20 +385,14 @@ class Playground(_base.Panel):
 
     def toggle_play(self) -> None:
         """What the Play/Pause button does."""
-        if self.playing:
-            self.pause()
-        else:
-            self.play()
+        self.loop.toggle()
 
     def play(self) -> bool:
         """Start training in frames on the kernel's event loop; False (and a note) without one."""
         return self.loop.play()
 
     def pause(self) -> None:
-        playing = self.loop.playing
         self.loop.pause()
-        if playing:
-            self._show()           # the status line says where training stopped, now (see STATUS_SECONDS)
 
     def reset(self) -> None:
         """What the Reset button does: pause, then a fresh network and Trainer from the current controls."""
