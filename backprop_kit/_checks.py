@@ -34,6 +34,7 @@ def _names(accepted) -> str:
     return ", ".join(repr(a) for a in accepted)
 
 
+# complexity: one branch per kind of bad number (not a number, a bool, NaN or inf, out of range)
 def number(argument: str, value, *, low=None, high=None, low_open=False,
            integer=False, accepts: str | None = None) -> float | int:
     """Return ``value`` as a float (or int) if it is a finite number within the bounds."""

@@ -47,6 +47,16 @@ def leaky_relu_derivative(z, a):
     return np.where(z > 0, 1.0, LEAKY_SLOPE).astype(z.dtype)
 
 
+def elu(z):
+    """f(z) = z if z > 0 else exp(z) - 1: relu's shape, but smooth, with negative outputs down to -1"""
+    return np.where(z > 0, z, np.expm1(np.minimum(z, 0.0)))
+
+
+def elu_derivative(z, a):
+    """f'(z) = 1 if z > 0 else exp(z) = a + 1 (in terms of the output): never 0, so no unit dies"""
+    return np.where(z > 0, 1.0, a + 1.0).astype(z.dtype)
+
+
 def sigmoid(z):
     """f(z) = 1 / (1 + exp(-z)), computed as exp(-log(1 + exp(-z))): never overflows, and keeps
     full precision far into the tail (sigmoid(-40) = 4.2e-18, not 0)."""
@@ -115,6 +125,7 @@ class Activation:
 REGISTRY: dict[str, Activation] = {
     "relu": Activation("relu", relu, relu_derivative, "max(0, z)"),
     "leaky_relu": Activation("leaky_relu", leaky_relu, leaky_relu_derivative, "z if z > 0 else 0.01 z"),
+    "elu": Activation("elu", elu, elu_derivative, "z if z > 0 else exp(z) - 1"),
     "sigmoid": Activation("sigmoid", sigmoid, sigmoid_derivative, "1 / (1 + exp(-z))"),
     "tanh": Activation("tanh", tanh, tanh_derivative, "tanh(z)"),
     "linear": Activation("linear", linear, linear_derivative, "z"),

@@ -143,6 +143,7 @@ def make(name: str, n: int = 200, noise: float = 0.1, test_fraction: float = 0.2
     return _split(X, y, test_fraction, rng, task, name, 1 if task == "regression" else classes)
 
 
+# complexity: a flat list of checks of the learner's own arrays, one branch per mistake and its message
 def from_arrays(X, y, test_fraction: float = 0.25, seed: int | None = 0, task: str | None = None,
                 name: str = "custom") -> Dataset:
     """Make a Dataset from your own arrays: X (n, d) numbers; y (n,) labels or (n, 1) targets.

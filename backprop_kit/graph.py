@@ -134,7 +134,7 @@ class Value:
             out = local = math.inf
         return _node(f"**{p:g}", out, (self,), (local,))
 
-    def __rpow__(self, base):
+    def __rpow__(self, _base):
         raise TypeError("the exponent of a ** p must be a constant number, not a Value "
                         "(for c ** x write (x * math.log(c)).exp())")
 

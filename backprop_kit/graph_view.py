@@ -90,6 +90,25 @@ def lay_out(output: Value) -> GraphLayout:
     their neighbours as the gaps between boxes allow.
     """
     nodes = graph.topological_order(output)
+    column, columns = _columns(nodes)
+    items, up, down, bends = _chains(nodes, column, columns)
+    order = _order(items, up, down)
+    height = {item: (_height(item) if isinstance(item, Value) else 0.0) for col in items for item in col}
+    rows = _rows(order, up, down, height)
+
+    top = min(rows[item] - height[item] / 2 for item in rows) - ROW_GAP - KEY_H    # (the key, a name on top)
+    bottom = max(rows[item] + height[item] / 2 for item in rows)
+    step = min(COLUMN[1], max(COLUMN[0], (MAX_FIGURE_WIDTH - 2 * MARGIN - BOX_W) / max(columns - 1, 1)))
+    centre = {item: (MARGIN + step * column_of + BOX_W / 2, MARGIN + rows[item] - top)
+              for column_of, col in enumerate(order) for item in col}
+    width = 2 * MARGIN + step * (columns - 1) + BOX_W
+    return GraphLayout(nodes, {n: centre[n] for n in nodes}, _routes(nodes, centre, bends), columns, step,
+                       width, 2 * MARGIN + bottom - top)
+
+
+def _columns(nodes) -> tuple[dict, int]:
+    """({node: its column}, how many columns): an operation one column right of its furthest
+    input, a leaf just left of its first consumer."""
     consumers = {node: [] for node in nodes}
     for node in nodes:
         for parent in node.parents:
@@ -103,14 +122,18 @@ def lay_out(output: Value) -> GraphLayout:
             column[node] = min(column[c] for c in consumers[node]) - 1
     shift = min(column.values())
     column = {node: c - shift for node, c in column.items()}
-    columns = max(column.values()) + 1
+    return column, max(column.values()) + 1
 
-    # the items of each column: nodes, and the bend points of longer edges ((parent, child, column))
+
+def _chains(nodes, column: dict, columns: int):
+    """The items of each column (nodes, and a bend point (parent, child, column) in every column an
+    edge crosses), their neighbours one column left (``up``) and right (``down``), and each edge's
+    bends: ``(items, up, down, bends)``."""
     items = [[] for _ in range(columns)]
     for node in nodes:
         items[column[node]].append(node)
-    up = {node: [] for node in nodes}                  # neighbours one column to the left
-    down = {node: [] for node in nodes}                # ... and to the right
+    up = {node: [] for node in nodes}
+    down = {node: [] for node in nodes}
     bends = {}
     for child in nodes:
         for parent in dict.fromkeys(child.parents):
@@ -125,15 +148,12 @@ def lay_out(output: Value) -> GraphLayout:
                 down[a].append(b)
                 up[b].append(a)
             bends[(parent, child)] = chain[1:-1]
-    order = _order(items, up, down)
-    height = {item: (_height(item) if isinstance(item, Value) else 0.0) for col in items for item in col}
-    rows = _rows(order, up, down, height)
+    return items, up, down, bends
 
-    top = min(rows[item] - height[item] / 2 for item in rows) - ROW_GAP - KEY_H    # (the key, a name on top)
-    bottom = max(rows[item] + height[item] / 2 for item in rows)
-    step = min(COLUMN[1], max(COLUMN[0], (MAX_FIGURE_WIDTH - 2 * MARGIN - BOX_W) / max(columns - 1, 1)))
-    centre = {item: (MARGIN + step * column_of + BOX_W / 2, MARGIN + rows[item] - top)
-              for column_of, col in enumerate(order) for item in col}
+
+def _routes(nodes, centre: dict, bends: dict) -> dict:
+    """The points each edge passes through: from the input's right side, through its bends, to a
+    port on the child's left side (one port per input, spread over the box's height)."""
     routes = {}
     for child in nodes:
         x1, y1 = centre[child]
@@ -141,12 +161,9 @@ def lay_out(output: Value) -> GraphLayout:
         for k, parent in enumerate(child.parents):
             x0, y0 = centre[parent]
             port = y1 + (k - (k_inputs - 1) / 2) * min(0.12, 0.8 * BOX_H / max(k_inputs, 1))
-            points = [(x0 + BOX_W / 2, y0)]
-            points += [centre[bend] for bend in bends[(parent, child)]]
-            points.append((x1 - BOX_W / 2, port))
-            routes[(child, k)] = points
-    width = 2 * MARGIN + step * (columns - 1) + BOX_W
-    return GraphLayout(nodes, {n: centre[n] for n in nodes}, routes, columns, step, width, 2 * MARGIN + bottom - top)
+            routes[(child, k)] = [(x0 + BOX_W / 2, y0), *(centre[bend] for bend in bends[(parent, child)]),
+                                  (x1 - BOX_W / 2, port)]
+    return routes
 
 
 def _crossings(order, down) -> int:
@@ -289,18 +306,7 @@ class GraphView:
         input arrows (drawn when the gap between columns has room)."""
         inputs = set(focus.parents) if focus is not None else set()
         for node, box in self.boxes.items():
-            if node is focus:
-                style = mode
-            elif node in inputs:
-                style = "input"
-            elif node.constant:
-                style = "constant"
-            elif node not in values:
-                style = "hidden"
-            else:
-                style = ("passed " if node in passed else "") + ("leaf" if not node.parents else "plain")
-                style = {"passed plain": "passed"}.get(style, style)
-            face, edge, width = STYLES[style]
+            face, edge, width = STYLES[_style(node, focus, mode, inputs, values, passed)]
             box.set_facecolor(face)
             box.set_edgecolor(edge)
             box.set_linewidth(width)
@@ -318,6 +324,21 @@ class GraphView:
             note = self.notes[key]
             note.set_visible(key in contributions and self.notes_fit)
             note.set_text(contributions.get(key, ""))
+
+
+def _style(node, focus, mode, inputs, values, passed) -> str:
+    """The STYLES entry of a node's box: this step's node, its inputs, then by what is known."""
+    if node is focus:
+        return mode
+    if node in inputs:
+        return "input"
+    if node.constant:
+        return "constant"
+    if node not in values:
+        return "hidden"
+    if node in passed:
+        return "passed leaf" if not node.parents else "passed"
+    return "leaf" if not node.parents else "plain"
 
 
 def _key(ax) -> None:

@@ -202,6 +202,7 @@ class Network:
         with open(path, "wb") as handle:   # a file handle: np.savez would append ".npz" to a str path
             np.savez(handle, **arrays)
 
+    # complexity: one branch per way a file can be wrong, each with its own message; a flat list reads best
     @classmethod
     def load(cls, path) -> "Network":
         """Read a network written by ``save``; refuses pickled, malformed or inconsistent files."""

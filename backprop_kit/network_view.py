@@ -109,61 +109,22 @@ class NetworkView:
             self.update(self.net if self.gradients is None else _Source(self.net, self.gradients), draw=False)
 
     def _build(self, net: Network) -> None:
-        ax = self.ax
         for artist in self._artists:
             artist.remove()
         self._artists, self.images, self.lines = [], [], []
         self.sizes, self.activations = net.sizes, net.activations
-        widths = list(net.sizes)
-        self.shown = [min(w, SHOWN) for w in widths]
-        columns = len(widths)
+        self.shown = [min(w, SHOWN) for w in net.sizes]
         tallest = max(self.shown)
         self.centres = []                 # per column: (shown, 2) centres in data coordinates
         for c, n in enumerate(self.shown):
             top = (tallest - n) * ROW / 2
             self.centres.append(np.column_stack([np.full(n, c * COLUMN), top + ROW * np.arange(n) + ROW / 2]))
-        half = BOX / 2
-        # the edges: each a curve from the right of a neuron to the left of one in the next column
-        t = np.linspace(0.0, 1.0, CURVE_POINTS)
-        ease = t * t * (3 - 2 * t)
-        self._edges = []                  # per layer: (shown_in, shown_out, CURVE_POINTS, 2)
-        for c in range(columns - 1):
-            start, end = self.centres[c] + [half, 0], self.centres[c + 1] - [half, 0]
-            x = start[:, None, None, 0] + (end[None, :, None, 0] - start[:, None, None, 0]) * t
-            y = start[:, None, None, 1] + (end[None, :, None, 1] - start[:, None, None, 1]) * ease
-            self._edges.append(np.stack([x, y], axis=-1))
-        if self.show == "weights":
-            styles = [(color, width) for color in (POSITIVE, NEGATIVE) for width in WEIGHT_WIDTHS]
-        else:
-            styles = [(GRADIENT_COLORMAP((b + 0.5) / GRADIENT_BINS), _gradient_width(b))
-                      for b in range(GRADIENT_BINS)]
-        for color, width in styles:
-            line, = ax.plot([], [], color=color, linewidth=width, solid_capstyle="butt", zorder=1)
-            line.bk_style = (color, width)
-            self.lines.append(line)
-        # the neurons: one image each, over a white square with a grey frame
-        for c, centres in enumerate(self.centres):
-            column_images = []
-            for x, y in centres:
-                frame = Rectangle((x - half, y - half), BOX, BOX, facecolor="white", edgecolor="#9a9a9a",
-                                  linewidth=0.8, zorder=2)
-                ax.add_patch(frame)
-                self._artists.append(frame)
-                image = ax.imshow(np.zeros((1, 1, 4)), extent=(x - half, x + half, y + half, y - half),
-                                  origin="upper", interpolation="bilinear", zorder=3)
-                column_images.append(image)
-                self._artists.append(image)
-            self.images.append(column_images)
-            hidden = widths[c] - self.shown[c]
-            if hidden:
-                self._artists.append(ax.text(c * COLUMN, self.centres[c][-1, 1] + half + 0.12, f"+{hidden} more",
-                                             ha="center", va="top", fontsize=plots.TICK_SIZE, color=plots.PALETTE["ink"]))
-        for c in range(columns):
-            name = "inputs" if c == 0 else ("output" if c == columns - 1 else f"layer {c}")
-            detail = (", ".join(self.features) if c == 0 else self.activations[c - 1])
-            self._artists.append(ax.text(c * COLUMN, -0.08, f"{name}\n{detail}", ha="center", va="bottom",
-                                         fontsize=plots.TICK_SIZE, color=plots.PALETTE["ink"], linespacing=1.1))
+        self._edges = self._edge_curves()
+        self._make_lines()
+        self._make_neurons()
+        self._make_labels()
         self._artists.extend(self.lines)
+        ax, columns = self.ax, len(net.sizes)
         ax.set_xlim(-0.55, (columns - 1) * COLUMN + 0.55)
         ax.set_ylim(tallest * ROW + 0.35, -0.55)
         ax.set_aspect("equal")
@@ -171,6 +132,60 @@ class NetworkView:
         what = ("weights: orange > 0 > blue, wider = larger |w|" if self.show == "weights" else
                 "last step's |dL/dw| (edges), |δ| (neurons): pale 1e-8 … dark 1e2")
         ax.set_title(what, fontsize=plots.LABEL_SIZE, color=plots.PALETTE["ink"])
+
+    def _edge_curves(self) -> list:
+        """Per layer, (shown_in, shown_out, CURVE_POINTS, 2): each edge a curve from the right side
+        of a neuron to the left side of one in the next column."""
+        t = np.linspace(0.0, 1.0, CURVE_POINTS)
+        ease, half = t * t * (3 - 2 * t), BOX / 2
+        curves = []
+        for left, right in zip(self.centres, self.centres[1:]):
+            start, end = left + [half, 0], right - [half, 0]
+            x = start[:, None, None, 0] + (end[None, :, None, 0] - start[:, None, None, 0]) * t
+            y = start[:, None, None, 1] + (end[None, :, None, 1] - start[:, None, None, 1]) * ease
+            curves.append(np.stack([x, y], axis=-1))
+        return curves
+
+    def _make_lines(self) -> None:
+        """One line per edge style: (colour, width) by sign and size, or by decade of |dL/dw|."""
+        if self.show == "weights":
+            styles = [(color, width) for color in (POSITIVE, NEGATIVE) for width in WEIGHT_WIDTHS]
+        else:
+            styles = [(GRADIENT_COLORMAP((b + 0.5) / GRADIENT_BINS), _gradient_width(b))
+                      for b in range(GRADIENT_BINS)]
+        for color, width in styles:
+            line, = self.ax.plot([], [], color=color, linewidth=width, solid_capstyle="butt", zorder=1)
+            line.bk_style = (color, width)
+            self.lines.append(line)
+
+    def _make_neurons(self) -> None:
+        """One image per neuron, over a white square with a grey frame, and "+k more" under a wide layer."""
+        half = BOX / 2
+        for c, centres in enumerate(self.centres):
+            column_images = []
+            for x, y in centres:
+                frame = Rectangle((x - half, y - half), BOX, BOX, facecolor="white", edgecolor="#9a9a9a",
+                                  linewidth=0.8, zorder=2)
+                self.ax.add_patch(frame)
+                image = self.ax.imshow(np.zeros((1, 1, 4)), extent=(x - half, x + half, y + half, y - half),
+                                       origin="upper", interpolation="bilinear", zorder=3)
+                column_images.append(image)
+                self._artists += [frame, image]
+            self.images.append(column_images)
+            hidden = self.sizes[c] - self.shown[c]
+            if hidden:
+                self._artists.append(self.ax.text(c * COLUMN, centres[-1, 1] + half + 0.12, f"+{hidden} more",
+                                                  ha="center", va="top", fontsize=plots.TICK_SIZE,
+                                                  color=plots.PALETTE["ink"]))
+
+    def _make_labels(self) -> None:
+        columns = len(self.sizes)
+        for c in range(columns):
+            name = "inputs" if c == 0 else ("output" if c == columns - 1 else f"layer {c}")
+            detail = ", ".join(self.features) if c == 0 else self.activations[c - 1]
+            self._artists.append(self.ax.text(c * COLUMN, -0.08, f"{name}\n{detail}", ha="center", va="bottom",
+                                              fontsize=plots.TICK_SIZE, color=plots.PALETTE["ink"],
+                                              linespacing=1.1))
 
     # -- updating (per frame) --
     def size(self) -> tuple[float, float]:
@@ -192,24 +207,28 @@ class NetworkView:
         self.net, self.gradients = net, getattr(source, "gradients", None)
         if net.sizes != self.sizes or net.activations != self.activations:
             self._build(net)
-        outputs = self.neuron_outputs(net)
         if self.show == "weights":
-            for c, column in enumerate(self.images):
-                for j, image in enumerate(column):
-                    image.set_data(self._thumbnail(outputs[c][:, j], c, index=j))
-            self._set_edges([np.asarray(W) for W in net.weights])
+            self._show_weights(net)
         else:
-            deltas = self.neuron_deltas()
-            for c, column in enumerate(self.images):
-                for j, image in enumerate(column):
-                    value = None if c == 0 or deltas is None else deltas[c - 1][j]
-                    image.set_data(_log_colour(value))
-            grads = None if self.gradients is None else [np.abs(g) for g in self.gradients.weights]
-            self._set_edges(grads)
+            self._show_gradients()
         if self.zoomed is not None:
             self._draw_zoom()
         self.dirty_x = plots.ALL
         plots._draw(self.ax, draw)
+
+    def _show_weights(self, net: Network) -> None:
+        outputs = self.neuron_outputs(net)
+        for c, column in enumerate(self.images):
+            for j, image in enumerate(column):
+                image.set_data(self._thumbnail(outputs[c][:, j], c, index=j))
+        self._set_edges([np.asarray(W) for W in net.weights])
+
+    def _show_gradients(self) -> None:
+        deltas = self.neuron_deltas()
+        for c, column in enumerate(self.images):
+            for j, image in enumerate(column):
+                image.set_data(_log_colour(None if c == 0 or deltas is None else deltas[c - 1][j]))
+        self._set_edges(None if self.gradients is None else [np.abs(g) for g in self.gradients.weights])
 
     def neuron_outputs(self, net: Network | None = None) -> list[np.ndarray]:
         """Per column, (RESOLUTION**2, width) values over the plane: the inputs, then each layer's a."""

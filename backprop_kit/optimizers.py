@@ -24,7 +24,7 @@ class Optimizer:
 
     def __init__(self, lr: float = 0.1):
         self.lr = lr
-        self.t = 0
+        self.reset()
 
     @property
     def lr(self) -> float:
@@ -46,8 +46,11 @@ class Optimizer:
     def reset(self) -> None:
         """Forget the state (velocities, moments) so the next step starts afresh."""
         self.t = 0
+        self._shapes = None          # the weight shapes the state was made for
 
     def _state_for(self, net: Network, names: tuple[str, ...]) -> None:
+        """Per-layer state named ``names`` (each a pair of lists of zeros like the weights and the
+        biases), made on the first step and kept while the network keeps its shapes."""
         shapes = [W.shape for W in net.weights]
         if getattr(self, "_shapes", None) != shapes:
             if self.t:
@@ -80,11 +83,6 @@ class Momentum(Optimizer):
     def __init__(self, lr: float = 0.1, beta: float = 0.9):
         super().__init__(lr)
         self.beta = _checks.number("beta", beta, low=0, high=1)
-        self._shapes = None
-
-    def reset(self):
-        super().reset()
-        self._shapes = None
 
     def _step(self, net, grads):
         self._state_for(net, ("velocity",))
@@ -106,11 +104,6 @@ class Adam(Optimizer):
         self.beta1 = _checks.number("beta1", beta1, low=0, high=1)
         self.beta2 = _checks.number("beta2", beta2, low=0, high=1)
         self.eps = _checks.number("eps", eps, low=0, low_open=True)
-        self._shapes = None
-
-    def reset(self):
-        super().reset()
-        self._shapes = None
 
     def _step(self, net, grads):
         self._state_for(net, ("m", "s"))

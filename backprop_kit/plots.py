@@ -22,17 +22,13 @@ to images. This module never imports ipywidgets, and ``import backprop_kit`` nev
 from __future__ import annotations
 
 import math
-from contextlib import contextmanager
 
 import matplotlib
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import LinearSegmentedColormap, to_rgb
 from matplotlib.figure import Figure
-from matplotlib.legend import Legend
 from matplotlib.lines import Line2D
 from matplotlib.ticker import LogLocator
-from matplotlib.transforms import Bbox
 
 from . import activations as _activations
 from .datasets import Dataset
@@ -65,13 +61,13 @@ LEGEND_FRAME = dict(frameon=True, framealpha=0.85, edgecolor="none", borderpad=0
                     handlelength=1.6, columnspacing=1.0, labelspacing=0.3)
 
 
-def _pale(color, strength=BACKGROUND_STRENGTH) -> np.ndarray:
+def pale(color, strength=BACKGROUND_STRENGTH) -> np.ndarray:
     """The colour mixed with white: strength 1 is the colour, 0 is white."""
     return 1.0 - strength * (1.0 - np.asarray(to_rgb(color)))
 
 
 BINARY_COLORMAP = LinearSegmentedColormap.from_list(
-    "bk_binary", [_pale(CLASS_COLORS[0]), (1.0, 1.0, 1.0), _pale(CLASS_COLORS[1])]
+    "bk_binary", [pale(CLASS_COLORS[0]), (1.0, 1.0, 1.0), pale(CLASS_COLORS[1])]
 ).with_extremes(bad="#d0d0d0")     # a NaN output shows grey
 
 
@@ -141,7 +137,8 @@ def _axes(ax, figsize):
     return ax
 
 
-def _style(ax, title=None, xlabel=None, ylabel=None) -> None:
+def style(ax, title=None, xlabel=None, ylabel=None) -> None:
+    """The kit's look for an Axes: title, labels, ticks and grid in its palette, no top/right spines."""
     if title is not None:
         ax.set_title(title, fontsize=TITLE_SIZE, color=PALETTE["ink"])
     if xlabel is not None:
@@ -155,7 +152,7 @@ def _style(ax, title=None, xlabel=None, ylabel=None) -> None:
     ax.set_axisbelow(True)
 
 
-def _step_axis(ax) -> None:
+def step_axis(ax) -> None:
     """Steps are whole numbers: no ticks at 0.5."""
     from matplotlib.ticker import MaxNLocator
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -319,32 +316,19 @@ def _set_limits(ax, low: float, high: float, steps: int, log: bool, steady: bool
     its end (or to ``ahead`` steps beyond them, if more: the steps expected in the next seconds),
     y changes only when the values leave it (or use less than a third of it; a fifth on a log
     axis, which gets room to drift: LOG_ROOM_BELOW, LOG_ROOM_ABOVE), so most frames leave the
-    axes alone and only the lines are redrawn (see ``Blitter``): a change redraws the whole
+    axes alone and only the lines are redrawn (see ``widgets.canvas``): a change redraws the whole
     plot, text and all.
     """
     if log:
         low = max(low, 1e-300)
-    x_low, x_high = ax.get_xlim()
-    if not steady:
-        ax.set_xlim(0, steps * 1.02 if steps else 1)    # an empty history: a plain 0..1, not -0.05..0.05
-    elif x_low != 0 or steps > x_high or (steps and steps + ahead < x_high / 8):
-        ax.set_xlim(0, max(STEADY_GROWTH * steps, steps + ahead, 1.0))
+    _set_step_limits(ax, steps, steady, ahead)
     if not (math.isfinite(low) and math.isfinite(high) and low <= high):
         return
     scale = math.log10 if log else float
     low, high = scale(low), scale(high)
-    if log:
-        span = max(high - low, 0.3)
-        bottom, top = max(low - 0.06 * span, -200), min(high + 0.35 * span, 200)
-    else:
-        low = 0.0 if low >= 0 else low     # losses: show the zero
-        span = (high - low) or 1.0
-        bottom, top = low - 0.03 * span, high + 0.35 * span
+    bottom, top, span = _padded(low, high, log)
     if steady:
-        shown = [scale(v) if v > 0 or not log else -math.inf for v in ax.get_ylim()]
-        height = shown[1] - shown[0]
-        if (shown[0] <= low and high <= shown[0] + 0.85 * height
-                and top - bottom >= height / (LOG_SHRINK if log else 3.0) and math.isfinite(height)):
+        if _still_fits(ax, low, high, top - bottom, log, scale):
             return
         if log:                   # room to drift a while before the next change (10.0 ** 309 overflows,
             # 10.0 ** -324 is 0.0, which a log axis ignores with a warning)
@@ -352,7 +336,52 @@ def _set_limits(ax, low: float, high: float, steps: int, log: bool, steady: bool
     ax.set_ylim(*((10.0 ** bottom, 10.0 ** top) if log else (bottom, top)))
 
 
-def _plain_log_labels(ax) -> None:
+def _set_step_limits(ax, steps: int, steady: bool, ahead: float) -> None:
+    """x from 0 to ``steps`` (see ``_set_limits``)."""
+    x_low, x_high = ax.get_xlim()
+    if not steady:
+        ax.set_xlim(0, steps * 1.02 if steps else 1)    # an empty history: a plain 0..1, not -0.05..0.05
+    elif x_low != 0 or steps > x_high or (steps and steps + ahead < x_high / 8):
+        ax.set_xlim(0, max(STEADY_GROWTH * steps, steps + ahead, 1.0))
+
+
+def _padded(low: float, high: float, log: bool) -> tuple:
+    """y limits (decades on a log axis) around ``low``..``high`` with room for the legend: (bottom, top, span)."""
+    if log:
+        bottom, top, span = _padded_decades(low, high, below=0.06, above=0.35)
+        return max(bottom, -200), min(top, 200), span
+    low = 0.0 if low >= 0 else low     # losses: show the zero
+    span = (high - low) or 1.0
+    return low - 0.03 * span, high + 0.35 * span, span
+
+
+def _still_fits(ax, low: float, high: float, wanted: float, log: bool, scale) -> bool:
+    """Whether the y limits shown still hold ``low``..``high`` well (below 85% of their height, and
+    using more than 1/LOG_SHRINK, or 1/3, of it: ``wanted`` is the height they would get now)."""
+    shown = [scale(v) if v > 0 or not log else -math.inf for v in ax.get_ylim()]
+    height = shown[1] - shown[0]
+    return (shown[0] <= low and high <= shown[0] + 0.85 * height
+            and wanted >= height / (LOG_SHRINK if log else 3.0) and math.isfinite(height))
+
+
+def _padded_decades(low: float, high: float, below: float, above: float, min_span: float = 0.3) -> tuple:
+    """Log-axis limits in decades (log10) around ``low``..``high`` (decades too): ``below`` and
+    ``above`` times the span (at least ``min_span`` decades) of room; returns (bottom, top, span)."""
+    span = max(high - low, min_span)
+    return low - below * span, high + above * span, span
+
+
+def log_limits(values, below: float, above: float, min_span: float = 0.3) -> tuple:
+    """Limits of a log axis showing ``values`` (their finite positive ones; 1 when there are none),
+    with ``below`` and ``above`` times their span in decades (at least ``min_span``) of room."""
+    values = np.asarray(values, dtype=float).ravel()
+    values = values[np.isfinite(values) & (values > 0)]     # 0 has no place on a log axis
+    low, high = (math.log10(values.min()), math.log10(values.max())) if len(values) else (0.0, 0.0)
+    bottom, top, _ = _padded_decades(low, high, below, above, min_span)
+    return 10.0 ** bottom, 10.0 ** top
+
+
+def plain_log_labels(ax) -> None:
     """Label a log y axis 0.01, 0.1, 1 instead of 10^-2 in mathtext (easier to read next to the
     loss values printed elsewhere), with 0.2 and 0.5 (and 0.3) between when the axis spans
     a decade or so, and every minor tick when it spans less than a factor of 4."""
@@ -414,6 +443,16 @@ def depth_colors(layers: int) -> list:
     return [cmap(x) for x in np.linspace(0.0, 0.85, layers)] if layers > 1 else [cmap(0.0)]
 
 
+def _step_view_axes(view, ax, limits: str):
+    """The Axes of a view over the steps (given, or a new figure's), and its live-view state."""
+    if limits not in LIMITS:
+        raise ValueError(f"limits must be one of {LIMITS}; got {limits!r}")
+    view.steady = limits == "steady"
+    view.dirty_x = ALL              # the x range (data) where lines changed since a canvas showed them
+    view.ahead = 0.0                # steady limits: steps to leave room for when x grows
+    return _axes(ax, (5.0, 3.2))
+
+
 # --- loss -----------------------------------------------------------------------------
 
 class LossView:
@@ -435,12 +474,7 @@ class LossView:
     def __init__(self, ax=None, log: bool = False, smoothing: float = 0.9, limits: str = "tight"):
         if not 0.0 <= smoothing < 1.0:
             raise ValueError(f"smoothing must be a number from 0 to 1 (below 1); got {smoothing!r}")
-        if limits not in LIMITS:
-            raise ValueError(f"limits must be one of {LIMITS}; got {limits!r}")
-        self.ax = ax = _axes(ax, (5.0, 3.2))
-        self.steady = limits == "steady"
-        self.dirty_x = ALL              # the x range (data) where lines changed since a Blitter drew them
-        self.ahead = 0.0                # steady limits: steps to leave room for when x grows
+        self.ax = ax = _step_view_axes(self, ax, limits)
         self.step_line, = ax.plot([], [], color=PALETTE["train_step"], linewidth=0.6,
                                   label="train (step)")
         self.smooth_line, = ax.plot([], [], color=PALETTE["train_smooth"], linewidth=1.5,
@@ -451,8 +485,8 @@ class LossView:
         self.test_line, = ax.plot([], [], color=PALETTE["test"], linewidth=1.3, marker="s",
                                   markersize=3.2, markeredgecolor="white", markeredgewidth=0.5,
                                   label="test (epoch)")
-        _style(ax, "Loss", "step (mini-batch)", "loss")
-        _step_axis(ax)
+        style(ax, "Loss", "step (mini-batch)", "loss")
+        step_axis(ax)
         self.legend = ax.legend(fontsize=LEGEND_SIZE, loc="upper right", ncol=2, **LEGEND_FRAME)
         self._smoother = _Smoother(smoothing)
         self._series = {name: _Series() for name in ("loss", "smoothed", "epoch_steps", "train", "test")}
@@ -461,7 +495,7 @@ class LossView:
         self.set_log(log)
 
     def moving_artists(self) -> list:
-        """The artists an update changes (for ``Blitter``)."""
+        """The artists an update changes (a live view: see ``widgets.canvas``)."""
         return [self.step_line, self.smooth_line, self.train_line, self.test_line]
 
     @property
@@ -486,7 +520,7 @@ class LossView:
         self.log = bool(log)
         self.ax.set_yscale("log" if self.log else "linear")
         if self.log:
-            _plain_log_labels(self.ax)
+            plain_log_labels(self.ax)
         self._restart()                          # a log axis leaves out losses <= 0: convert afresh
         if self._history is not None:
             self.update(self._history, draw=False)
@@ -554,16 +588,11 @@ class GradientNormView:
 
     def __init__(self, ax=None, layers: int | None = None, clip: float | None = None,
                  smoothing: float = 0.9, raw: bool = True, limits: str = "tight"):
-        if limits not in LIMITS:
-            raise ValueError(f"limits must be one of {LIMITS}; got {limits!r}")
-        self.ax = ax = _axes(ax, (5.0, 3.2))
-        self.steady = limits == "steady"
-        self.dirty_x = ALL              # the x range (data) where lines changed since a Blitter drew them
-        self.ahead = 0.0                # steady limits: steps to leave room for when x grows
+        self.ax = ax = _step_view_axes(self, ax, limits)
         ax.set_yscale("log")
-        _plain_log_labels(ax)
-        _style(ax, "Gradient norm per layer", "step (mini-batch)", "‖∂L/∂W‖")
-        _step_axis(ax)
+        plain_log_labels(ax)
+        style(ax, "Gradient norm per layer", "step (mini-batch)", "‖∂L/∂W‖")
+        step_axis(ax)
         self.global_line, = ax.plot([], [], color=PALETTE["global"], linewidth=1.0, linestyle=":",
                                     label="all layers", visible=False)
         self.clip_line = ax.axhline(1.0, color=PALETTE["clip"], linewidth=1.2, linestyle="--",
@@ -582,7 +611,7 @@ class GradientNormView:
         self.set_clip(clip)
 
     def moving_artists(self) -> list:
-        """The artists an update changes (for ``Blitter``)."""
+        """The artists an update changes (a live view: see ``widgets.canvas``)."""
         return [*self.raw_lines, *self.lines, self.global_line]
 
     @property
@@ -702,7 +731,7 @@ class BoundaryView:
         if not (isinstance(resolution, int) and 2 <= resolution <= 1000):
             raise ValueError(f"resolution must be a whole number from 2 to 1000; got {resolution!r}")
         self.ax = _axes(ax, (4.2, 4.0))
-        self.dirty_x = ALL              # for Blitter: an update changes the whole picture
+        self.dirty_x = ALL              # a live view's changed x range: an update changes the whole picture
         self.resolution = resolution
         self.dataset = None
         self.image = None          # AxesImage (2-D inputs)
@@ -733,7 +762,7 @@ class BoundaryView:
                                          va="center", transform=ax.transAxes, color=PALETTE["ink"]))
         what = {"binary": "p(class 1)", "multiclass": "most likely class",
                 "regression": "network output"}[dataset.task]
-        _style(ax, f"{dataset.name}: {what}", "x₁", "x₂" if d == 2 else ("y" if d == 1 else None))
+        style(ax, f"{dataset.name}: {what}", "x₁", "x₂" if d == 2 else ("y" if d == 1 else None))
         ax.grid(d != 2)
 
     def _build_image(self, X) -> None:
@@ -804,7 +833,7 @@ class BoundaryView:
 
     # -- updating (per frame) --
     def moving_artists(self) -> list:
-        """The artists an update changes (for ``Blitter``): the image, or the curve."""
+        """The artists an update changes (a live view: see ``widgets.canvas``): the image, or the curve."""
         return [artist for artist in (self.image, self.curve) if artist is not None]
 
     def evaluate(self, net: Network) -> np.ndarray:
@@ -880,7 +909,7 @@ class ActivationView:
         ax.axvline(0.0, color="#999999", linewidth=0.6, zorder=0)
         self.text = ax.text(0.02, 0.97, "", transform=ax.transAxes, ha="left", va="top",
                             fontsize=LEGEND_SIZE, color=PALETTE["ink"], visible=False)
-        _style(ax, None, "z (pre-activation)", None)
+        style(ax, None, "z (pre-activation)", None)
         ax.set_xlim(*self.Z_RANGE)
         ax.set_ylim(-1.25, 1.6)
         from matplotlib.patches import Patch
@@ -926,296 +955,7 @@ class ActivationView:
         _draw(self.ax, draw)
 
 
-# --- live drawing: only what moves ------------------------------------------------------
-
-class Blitter:
-    """Redraws a figure by drawing only what moves over a saved picture of the rest (blitting).
-
-    Blitter(fig, views). Each view names the artists its updates change (``moving_artists()``:
-    lines, an image). Those, and whatever else lies above them inside the same Axes (spines,
-    points), are marked animated: a full draw leaves them out of the picture it saves of each
-    Axes (the background), then draws them on top. Legends above them (made opaque and square)
-    stay in the background and are pasted back over them ("covers"), so no legend text is rendered
-    per frame (a blitted picture may differ from a full draw on the one-pixel edge of a legend
-    frame; tests/test_live_view.py holds it to that).
-    A view may also say from which x (data) its lines changed since the last draw
-    (``view.dirty_x``, a (start, end) range; see ``_set_line``): then only that strip of the
-    Axes is restored and redrawn, so a frame of a long run costs its newest steps.
-
-    ``draw()`` shows the views' current data that way: a few ms, where a full draw spends tens
-    of ms laying out and rendering text. It makes a full draw instead when anything else
-    changed since the last one (an axis limit, a label, a legend, the figure's size: Matplotlib
-    marks the figure stale), and calls ``draw_idle()`` on a canvas that cannot blit (one not
-    based on Agg). Either way the picture is the one a full draw makes (a cover hides what
-    passes under it, as an opaque legend does), and any full draw (``savefig``, someone's
-    ``draw_idle``) still shows the moving artists. Returns what it did: "blit", "full", "idle"
-    (also counted in ``counts``), or "same" when nothing had changed.
-    ``draw()`` renders into the canvas at once; a ``widgets._base.LiveCanvas`` calls it when its
-    front end asks for a picture (``canvas.render_frame = blitter.draw``).
-    """
-
-    PAD = 3          # pixels around each Axes restored and redrawn (antialiased edges, spines)
-
-    def __init__(self, fig: Figure, views, paint_after_draw: bool = True):
-        self.fig = fig
-        self.views = list(views)
-        # False: a full draw leaves the moving artists out of the canvas (someone else shows them:
-        # widgets._layered.LayeredCanvas); its saved backgrounds are the same either way
-        self.paint_after_draw = paint_after_draw
-        self.counts = {"blit": 0, "full": 0, "idle": 0, "same": 0}
-        self._saved = None                # {Axes: _Saved} from the last full draw
-        self._size = self._renderer = None     # of the canvas at the last full draw
-        self._animated = {}               # {Axes: [(artist, moving?)], in drawing order}
-        fig.canvas.mpl_connect("draw_event", self._on_draw)
-
-    @staticmethod
-    def _is_cover(artist) -> bool:
-        """A legend with an opaque frame: inside its frame it hides all beneath it, so its saved
-        pixels can be pasted back over the moving artists (drawing it costs more than the lines)."""
-        if not isinstance(artist, Legend) or not artist.get_frame_on():
-            return False
-        frame = artist.get_frame()
-        return frame.get_alpha() in (None, 1.0) and matplotlib.colors.to_rgba(frame.get_facecolor())[3] == 1.0
-
-    def _choose(self) -> dict:
-        """{Axes: [(artist, moving)]}: each view's moving artists, and every artist above the
-        lowest of them inside its Axes but the covers (not the title, not the axis with its
-        ticks and labels, which lie outside), in Matplotlib's drawing order."""
-        chosen = {}
-        for view in self.views:
-            moving = view.moving_artists()
-            if moving:
-                chosen.setdefault(view.ax, []).extend(moving)
-        found = {}
-        for ax, moving in chosen.items():
-            lowest = min(a.get_zorder() for a in moving)
-            outside = {ax.patch, ax.title, ax._left_title, ax._right_title, *ax._axis_map.values()}
-            found[ax] = [(a, a in moving) for a in sorted(
-                (a for a in ax.get_children() if a not in outside and (
-                    a in moving or (a.get_zorder() >= lowest and not self._is_cover(a)))),
-                key=lambda a: a.get_zorder())]      # a stable sort: Matplotlib's own order
-        return found
-
-    def _mark(self) -> list:
-        """Mark the artists to redraw animated; returns those that were not yet (a full draw is due)."""
-        fresh = []
-        for ax in {view.ax for view in self.views}:     # a live view's legends: opaque and square, to be covers
-            for legend in ax.get_children():
-                if isinstance(legend, Legend) and legend.get_frame_on() and not self._is_cover(legend):
-                    legend.get_frame().set_alpha(1.0)
-                    legend.get_frame().set_boxstyle("square", pad=0)
-                    fresh.append(legend)
-        self._animated = self._choose()
-        for steps in self._animated.values():
-            for artist, _ in steps:
-                if not artist.get_animated():
-                    artist.set_animated(True)
-                    fresh.append(artist)
-        return fresh
-
-    def _on_draw(self, event) -> None:
-        """After a full draw: save each Axes' background and covers, then draw the
-        animated artists on it as a blit would."""
-        canvas = self.fig.canvas
-        if event.canvas is not canvas or canvas.is_saving() or not self._can_blit(canvas):
-            return
-        fresh = self._mark()              # artists new since the last draw: this draw drew them as usual
-        self._saved = None
-        if fresh:
-            with self._quietly():
-                for steps in self._animated.values():
-                    for artist, _ in steps:
-                        if artist not in fresh:
-                            artist.draw(event.renderer)
-        else:
-            self._saved = {ax: _Saved(ax, steps, canvas, event.renderer, self.PAD, self._is_cover)
-                           for ax, steps in self._animated.items()}
-            if self.paint_after_draw:
-                with self._quietly():
-                    for saved in self._saved.values():
-                        saved.paint(canvas, event.renderer, saved.box)
-        self._size, self._renderer = canvas.get_width_height(physical=True), event.renderer
-        for view in self.views:
-            view.dirty_x = NOTHING
-
-    @staticmethod
-    def _can_blit(canvas) -> bool:
-        """An Agg canvas (Agg, ipympl, the Qt/Tk Agg ones): its renderer's pixels are an array."""
-        return isinstance(canvas, FigureCanvasAgg)
-
-    @contextmanager
-    def _quietly(self):
-        """Drawing a legend moves its parts, which marks the figure stale (and, under pyplot in
-        interactive mode, asks for a redraw): what the animated artists' drawing changes is drawn."""
-        fig = self.fig
-        callback, fig.stale_callback = fig.stale_callback, None
-        try:
-            yield
-        finally:
-            fig.stale_callback = callback
-            fig.stale = False
-
-    def needs_full_draw(self) -> bool:
-        """Whether anything but the moving artists' data changed since the last full draw (or
-        there was none yet, or it could not save the backgrounds: new artists, marked animated
-        by that draw, are saved by the next): then only a full draw shows it. An added or
-        changed artist marks the figure stale; a moving (animated) one does not."""
-        canvas = self.fig.canvas
-        return (self.fig.stale or self._saved is None or canvas.get_renderer() is not self._renderer
-                or self._size != canvas.get_width_height(physical=True))
-
-    def full_draw(self) -> None:
-        """Draw the figure whole, its moving artists marked animated first (so this one draw
-        saves the backgrounds, see ``_on_draw``)."""
-        self._mark()
-        self.fig.canvas.draw()
-
-    def draw(self) -> str:
-        """Show the views' current data: blit when only the moving artists changed, else a full draw."""
-        canvas = self.fig.canvas
-        if not self._can_blit(canvas):
-            canvas.draw_idle()
-            self.counts["idle"] += 1
-            return "idle"
-        if self.needs_full_draw():
-            self.full_draw()
-            self.counts["full"] += 1
-            return "full"
-        renderer, drawn = canvas.get_renderer(), []
-        with self._quietly():
-            for ax, saved in self._saved.items():
-                dirty = NOTHING
-                for view in self.views:
-                    if view.ax is ax:
-                        dirty = _widen(dirty, getattr(view, "dirty_x", ALL))
-                strip = saved.strip(*dirty)
-                if strip is not None:
-                    saved.paint(canvas, renderer, strip)
-                    drawn.append(strip)
-        for view in self.views:
-            view.dirty_x = NOTHING
-        for strip in drawn:
-            canvas.blit(strip)
-        kind = "blit" if drawn else "same"
-        self.counts[kind] += 1
-        return kind
-
-    def release(self) -> None:
-        """Stop blitting: the artists are drawn as usual again (e.g. before a figure is reused)."""
-        for steps in self._animated.values():
-            for artist, _ in steps:
-                artist.set_animated(False)
-        self._animated, self._saved = {}, None
-
-
-class _Saved:
-    """What a Blitter keeps of one Axes after a full draw: its background and its covers (as
-    pixel arrays), and how to paint a strip of it."""
-
-    def __init__(self, ax, steps, canvas, renderer, pad, is_cover):
-        self.ax, self.steps = ax, steps
-        box = ax.bbox          # whole pixels, so every pixel drawn on is restored
-        self.box = Bbox.intersection(Bbox.from_extents(
-            math.floor(box.x0) - pad, math.floor(box.y0) - pad,
-            math.ceil(box.x1) + pad, math.ceil(box.y1) + pad), canvas.figure.bbox)
-        self.height = int(renderer.height)
-        pixels = np.asarray(renderer.buffer_rgba())
-        self.background = pixels[self._rows(self.box)].copy() if self.box is not None else None
-        lowest = min((a.get_zorder() for a, _ in steps), default=math.inf)
-        self.covers = []              # [(where, pixels)]
-        for artist in ax.get_children():
-            if is_cover(artist) and artist.get_visible() and artist.get_zorder() >= lowest:
-                # the whole pixels inside the frame (its antialiased edge blends with what is beneath)
-                frame = artist.get_frame().get_window_extent(renderer)
-                cover = Bbox.from_extents(math.ceil(frame.x0), math.ceil(frame.y0),
-                                          math.floor(frame.x1), math.floor(frame.y1))
-                cover = Bbox.intersection(cover, canvas.figure.bbox) if cover.width > 0 and cover.height > 0 else None
-                if cover is not None and self.box is not None and Bbox.intersection(cover, self.box) is not None:
-                    where = self._rows(cover)
-                    self.covers.append((where, pixels[where].copy()))
-        self.margin = 2 + max((_reach(a, renderer) for a, moving in steps if moving), default=0)
-
-    def _rows(self, box) -> tuple:
-        """The (rows, columns) of the pixel buffer (top row first) inside ``box`` (whole pixels)."""
-        x0, y0, x1, y1 = (int(round(v)) for v in box.extents)
-        return slice(self.height - y1, self.height - y0), slice(x0, x1)
-
-    def strip(self, start: float, end: float):
-        """The part of the Axes to redraw for lines changed between x = ``start`` and ``end``
-        (data; -inf: anywhere): None for nothing."""
-        if self.box is None or start > end:
-            return None
-        left, right = (self.ax.transData.transform([(v, 0.0) for v in (start, end)])[:, 0]
-                       if math.isfinite(start) and math.isfinite(end) else (math.nan, math.nan))
-        if not (math.isfinite(left) and math.isfinite(right)):
-            return self.box
-        x0, x1 = int(self.box.x0), int(self.box.x1)
-        left = min(max(math.floor(left - self.margin), x0), x1)
-        right = min(max(math.ceil(right + self.margin), left), x1)
-        return Bbox.from_extents(left, self.box.y0, right, self.box.y1) if right > left else None
-
-    def paint(self, canvas, renderer, strip) -> None:
-        """Restore the background inside ``strip``, draw the animated artists clipped to it, then
-        paste the covers back."""
-        pixels = np.asarray(renderer.buffer_rgba())
-        left, right = int(strip.x0) - int(self.box.x0), int(strip.x1) - int(self.box.x0)
-        pixels[self._rows(strip)] = self.background[:, left:right]
-        whole = strip.extents.tolist() == self.box.extents.tolist()
-        for artist, moving in self.steps:
-            if whole:
-                artist.draw(renderer)
-            else:
-                _draw_within(artist, renderer, strip, self.margin)
-        for where, cover in self.covers:
-            pixels[where] = cover
-
-
-LEAD, LEAD_POINTS = 40, 100   # pixels, and points, of a line drawn beyond a strip (see _draw_within)
-
-
-def _draw_within(artist, renderer, strip, reach: float) -> None:
-    """Draw ``artist`` clipped to ``strip``; a long solid line only through its points near the
-    strip (those within ``reach`` pixels of it, and a lead of LEAD pixels or LEAD_POINTS points
-    on each side: Matplotlib simplifies a dense path as it walks along it, and after the lead
-    the walk has settled into what it does on the whole line), as stroking the whole of it
-    would cost as much as drawing the whole plot."""
-    clip_on, clip_box = artist.get_clip_on(), artist.get_clip_box()
-    artist.set_clip_on(True)
-    artist.set_clip_box(strip if clip_box is None else Bbox.intersection(clip_box, strip) or strip)
-    whole = None
-    try:
-        if isinstance(artist, Line2D) and artist.get_linestyle() in ("-", "solid"):
-            x, y = artist.get_xdata(orig=True), artist.get_ydata(orig=True)
-            if isinstance(x, np.ndarray) and x.dtype.kind == "f" and len(x) > 16:
-                px = artist.get_transform().transform(np.column_stack([x, np.ones_like(x)]))[:, 0]
-                if np.all(px[1:] >= px[:-1]):                 # x increasing (steps): find the part
-                    start = int(np.searchsorted(px, strip.x0 - reach))
-                    start = max(min(int(np.searchsorted(px, strip.x0 - reach - LEAD)), start - LEAD_POINTS) - 1, 0)
-                    stop = int(np.searchsorted(px, strip.x1 + reach, side="right"))
-                    stop = max(int(np.searchsorted(px, strip.x1 + reach + LEAD, side="right")), stop + LEAD_POINTS) + 1
-                    whole = (x, y)
-                    artist.set_data(x[start:stop], y[start:stop])
-        artist.draw(renderer)
-    finally:
-        if whole is not None:
-            artist.set_data(*whole)
-        artist.set_clip_box(clip_box)
-        artist.set_clip_on(clip_on)
-
-
-def _pixel_box(box) -> Bbox:
-    """``box`` grown to whole pixels, one more on the right and top (antialiased edges)."""
-    return Bbox.from_extents(math.floor(box.x0), math.floor(box.y0), math.ceil(box.x1) + 1, math.ceil(box.y1) + 1)
-
-
-def _reach(artist, renderer) -> float:
-    """How far (pixels) an artist's ink reaches beyond its data points: half its line width, its markers."""
-    if not isinstance(artist, Line2D):
-        return 0.0
-    points = max(artist.get_linewidth() / 2,
-                 artist.get_markersize() / 2 + artist.get_markeredgewidth() if artist.get_marker() not in (None, "None", "", " ") else 0)
-    return renderer.points_to_pixels(points) + 1
-
+# --- live views: what changed since the last frame ------------------------------------------------
 
 def _set_line(line, x, y) -> tuple:
     """``line.set_data(x, y)``, returning the x range (data) over which the line's picture may

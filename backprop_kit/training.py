@@ -127,6 +127,7 @@ class Trainer:
     ``diverged`` (None, or the message that stopped training).
     """
 
+    # complexity: every argument is checked before anything is set (a failed call changes nothing)
     def __init__(self, net: Network, data: Dataset, loss: str | None = None, lr: float | None = None,
                  batch_size: int = 32, optimizer="sgd", clip: float | None = None, l2: float = 0.0,
                  seed: int | None = 0):

@@ -35,6 +35,7 @@ import numpy as np
 from backprop_kit import datasets, plots
 from backprop_kit.widgets import (ActivationExplorer, BatchSizeExplorer, GradientFlowExplorer,
                                   LearningRateExplorer, Playground, StageStepper)
+from backprop_kit.widgets import _play
 from backprop_kit.widgets import playground as playground_module
 from backprop_kit.widgets import find
 
@@ -297,7 +298,7 @@ def trainers(panel) -> list:
 
 
 def loop_of(panel):
-    return panel._loop if isinstance(panel, Playground) else getattr(panel, "loop", None)
+    return getattr(panel, "loop", None)
 
 
 def is_playing(panel) -> bool:
@@ -377,7 +378,7 @@ def check_playground(panel, where, i):
     # the status line
     if trainer.diverged:
         status_shows_divergence(panel, trainer, where)
-    elif not panel.status.text.startswith("Play needs a running event loop"):
+    elif panel.status.text != _play.NO_LOOP:
         assert panel.status.kind == "info", f"{where}\n{panel.status.text}"
         if is_playing(panel) and status_may_lag(panel):
             shown = int(re.search(r"step (\d+)", panel.status.text).group(1))
@@ -435,7 +436,7 @@ def keep_step_clicks_cheap(fuzzer, button):
 
 
 def test_playground_survives_1000_random_actions_including_while_playing(monkeypatch):
-    monkeypatch.setattr(playground_module, "FRAME_BUDGET", 0.002)    # short frames: more actions per second
+    monkeypatch.setattr(_play, "FRAME_SECONDS", 0.002)    # short frames: more actions per second
     panel = Playground(n=60, neurons=4, layers=1, step_size="1 step", seed=0)
     time_frame_shows(panel)
     fuzzer = Fuzzer(panel, seed=1, weights={"bk-step": 4.0, "bk-play": 3.0, "bk-learning-rate": 2.0,
@@ -498,7 +499,9 @@ def stage_errors(kind, message) -> bool:
 
 def test_stage_stepper_survives_1000_random_actions():
     panel = StageStepper(dataset="sine", layers=2, neurons=4, seed=0)     # regression blows up readily
-    fuzzer = Fuzzer(panel, seed=2, weights={"bk-step": 4.0, "bk-reset": 0.7, "bk-activation": 0.7})
+    # (the seed: one whose walk reaches blown-up states with the registry's activations as they are;
+    # a new activation in the menu changes the walk)
+    fuzzer = Fuzzer(panel, seed=3, weights={"bk-step": 4.0, "bk-reset": 0.7, "bk-activation": 0.7})
     assert {css(c) for c in fuzzer.controls} == {"bk-activation", "bk-learning-rate"}
     assert {css(b) for b in fuzzer.buttons} == {"bk-forward", "bk-loss", "bk-gradient", "bk-update",
                                                 "bk-step", "bk-reset", "bk-gradcheck"}
@@ -594,7 +597,7 @@ def check_batch_sizes(panel, where, i):
     sizes = [(run.batch_size, run.full) for run in panel.runs if not run.yours]
     assert sizes == sorted(sizes) and tuple(sizes) == panel._landmarks, where
     assert all(1 <= size <= n_train and (size == n_train or not full) for size, full in sizes), where
-    assert panel.your_size_control.max == n_train, where
+    assert panel.yours_control.max == n_train, where
     for run in panel.runs:
         assert run.trainer.batch_size == run.batch_size and run.trainer.lr == panel.lr, where
         losses = run.trainer.history.loss

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 import backprop_kit as bk
 
-HIDDEN = ["relu", "leaky_relu", "sigmoid", "tanh", "linear"]
+HIDDEN = bk.activations.HIDDEN
 # (loss, output activation, output width)
 OUTPUTS = [("mse", "linear", 2), ("mse", "sigmoid", 2), ("mse", "tanh", 2),
            ("bce", "sigmoid", 1), ("cross_entropy", "softmax", 3)]
@@ -117,6 +117,7 @@ def test_zeros_init_keeps_every_neuron_of_a_hidden_layer_identical():
 ORACLE_ACTIVATIONS = {
     "relu": lambda z: anp.where(z > 0, z, 0.0),
     "leaky_relu": lambda z: anp.where(z > 0, z, 0.01 * z),
+    "elu": lambda z: anp.where(z > 0, z, anp.exp(anp.where(z > 0, 0.0, z)) - 1.0),   # exp only where z <= 0
     "sigmoid": lambda z: 1.0 / (1.0 + anp.exp(-z)),
     "tanh": anp.tanh,
     "linear": lambda z: z,
@@ -245,3 +246,24 @@ def test_saturated_softmax_output_with_wrong_labels_still_passes_back_p_minus_on
         assert np.all(np.isfinite(g))
     assert np.all(np.abs(grads.deltas[-1][np.arange(3), y]) > 0.33)
     np.testing.assert_allclose(grads.weights[0], X.T @ ((p - onehot) / 3), rtol=1e-15)
+
+
+# --- each activation on its own: its value and its derivative --------------------------------
+
+Z = np.concatenate([np.linspace(-6, -0.01, 40), np.linspace(0.01, 6, 40)])     # away from any kink at 0
+
+
+@pytest.mark.parametrize("name", HIDDEN)
+def test_every_activation_has_an_oracle_and_the_same_value(name):
+    assert set(ORACLE_ACTIVATIONS) == set(HIDDEN), "a new activation needs its line in ORACLE_ACTIVATIONS"
+    np.testing.assert_allclose(bk.activations.get(name).value(Z), ORACLE_ACTIVATIONS[name](Z), rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("name", HIDDEN)
+def test_every_activations_derivative_matches_finite_differences_and_autograd(name):
+    act, eps = bk.activations.get(name), 1e-6
+    derivative = act.derivative(Z, act.value(Z))
+    central = (act.value(Z + eps) - act.value(Z - eps)) / (2 * eps)
+    np.testing.assert_allclose(derivative, central, rtol=1e-6, atol=1e-9)
+    by_autograd = autograd.elementwise_grad(ORACLE_ACTIVATIONS[name])(Z)
+    np.testing.assert_allclose(derivative, by_autograd, rtol=1e-12, atol=1e-15)

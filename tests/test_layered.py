@@ -6,6 +6,7 @@ draw of the figure. Also: frames are held back when the page is behind, and rele
 says it painted; strips; a page with another devicePixelRatio gets pictures at its resolution."""
 import io
 import json
+import time
 
 import matplotlib
 
@@ -21,7 +22,7 @@ from PIL import Image  # noqa: E402
 
 import backprop_kit as bk  # noqa: E402
 from backprop_kit import plots  # noqa: E402
-from backprop_kit.widgets import Playground, _layered  # noqa: E402
+from backprop_kit.widgets import Playground, canvas  # noqa: E402
 
 # a painted frame may differ from a full draw where antialiased edges are blended differently
 # (line ends at the clip, markers, the legend's one-pixel edge, the image's resampling at its
@@ -43,7 +44,7 @@ def _css_rgba(text):
 
 def paint(widget, skip_items=False) -> np.ndarray:
     """What the page shows for the widget's current pictures and scene (layered.js, in Matplotlib)."""
-    pictures, scene = widget.pictures, _layered.unpack(widget.scene)
+    pictures, scene = widget.pictures, canvas.unpack(widget.scene)
     assert scene["background"] == pictures["generation"]
     width, height = scene["size"]
     dpi = 100.0
@@ -140,7 +141,7 @@ def test_a_scene_holds_the_lines_in_the_pictures_pixels():
     panel.controls["log_loss"].value = True
     panel.trainer.step(300)
     panel._show()
-    view, scene = panel.views.loss, _layered.unpack(panel.canvases["loss"].scene)
+    view, scene = panel.views.loss, canvas.unpack(panel.canvases["loss"].scene)
     height = scene["size"][1]
     lines = [item for item in scene["items"] if item["kind"] == "line"]
     assert len(lines) == len(view.moving_artists())
@@ -153,19 +154,40 @@ def test_a_scene_holds_the_lines_in_the_pictures_pixels():
         assert item["sorted"]
 
 
+class FakeClock:
+    """The panel's clock, moved only by the test: when the boundary is due does not depend on how
+    fast this machine trains or draws."""
+
+    def __init__(self):
+        self.now = time.perf_counter()          # (the panel was built on the real clock)
+
+    def __call__(self):
+        return self.now
+
+
 def test_a_frame_redraws_only_the_strip_where_lines_changed():
     panel = Playground(seed=0)
+    clock = FakeClock()
+    panel.loop.budget.clock = clock
     panel.trainer.step(2000)
+    clock.now += 100.0                 # long after the last picture of the boundary: it is due
+    boundary = panel.canvases["boundary"]
+    frames = boundary.stats["frames"]
     panel._show(playing=True)
+    assert boundary.stats["frames"] == frames + 1
     panel.trainer.step(20)
-    panel._show(playing=True)
+    panel._show(playing=True)          # no time has passed: the boundary waits (BOUNDARY_PACE)
+    assert boundary.stats["frames"] == frames + 1
     for name in ("loss", "gradients"):
-        axes = _layered.unpack(panel.canvases[name].scene)["axes"][0]
+        axes = canvas.unpack(panel.canvases[name].scene)["axes"][0]
         left, right = axes["dirty"]
         box = axes["box"]
         assert box[0] <= left < right <= box[0] + box[2]
         assert right - left < box[2] / 3, (name, axes)
-    assert _layered.unpack(panel.canvases["boundary"].scene)["axes"][0]["dirty"] is None   # the image: all
+    clock.now += 1.0                   # a second later it is due, and its image changes as a whole
+    panel._show(playing=True)
+    assert boundary.stats["frames"] == frames + 2
+    assert canvas.unpack(boundary.scene)["axes"][0]["dirty"] is None
 
 
 def test_frames_wait_for_a_page_that_is_behind_and_follow_when_it_catches_up():
@@ -174,15 +196,15 @@ def test_frames_wait_for_a_page_that_is_behind_and_follow_when_it_catches_up():
     widget._on_message(widget, {"type": "ready"}, [])
     sent = []
     widget.observe(lambda change: sent.append(change["new"]["frame"]), names="scene")
-    for _ in range(_layered.WINDOW + 5):
+    for _ in range(canvas.WINDOW + 5):
         panel.trainer.step(5)
         panel._show(playing=True)
-    assert len(sent) == _layered.WINDOW and widget.stats["held"] == 5
+    assert len(sent) == canvas.WINDOW and widget.stats["held"] == 5
     widget._on_message(widget, {"type": "painted", "frame": sent[-1]}, [])     # the page caught up
-    assert len(sent) == _layered.WINDOW + 1            # the newest state, at once
+    assert len(sent) == canvas.WINDOW + 1            # the newest state, at once
     panel.trainer.step(5)
     panel._show(playing=True)
-    assert len(sent) == _layered.WINDOW + 2
+    assert len(sent) == canvas.WINDOW + 2
 
 
 def test_frames_wait_while_the_page_lags_and_ask_it_to_answer_quickly():
@@ -210,7 +232,7 @@ def test_frames_wait_while_the_page_lags_and_ask_it_to_answer_quickly():
 
 def test_a_frame_without_a_page_is_still_kept_in_the_model():
     panel = Playground(seed=0)
-    for _ in range(3 * _layered.WINDOW):
+    for _ in range(3 * canvas.WINDOW):
         panel.trainer.step(5)
         panel._show(playing=True)
     assert panel.canvases["loss"].stats["held"] == 0
@@ -220,10 +242,10 @@ def test_a_frame_without_a_page_is_still_kept_in_the_model():
 def test_a_page_with_another_pixel_ratio_gets_pictures_at_its_resolution():
     panel = Playground(seed=0)
     widget = panel.canvases["boundary"]
-    width, height = _layered.unpack(widget.scene)["size"]
+    width, height = canvas.unpack(widget.scene)["size"]
     widget.ratio = 2.0
     panel._show()
-    scene = _layered.unpack(widget.scene)
+    scene = canvas.unpack(widget.scene)
     assert scene["size"] == [2 * width, 2 * height]
     assert png(widget.pictures["background"]).shape[:2] == (2 * height, 2 * width)
     assert scene["ratio"] == 2.0 and widget.css_size == [width, height]
@@ -235,19 +257,18 @@ def test_a_page_with_another_pixel_ratio_gets_pictures_at_its_resolution():
 def test_the_playground_shows_its_figures_on_layered_canvases():
     panel = Playground(seed=0)
     for name in ("loss", "gradients", "boundary"):
-        widget = _layered.LayeredCanvas
-        canvas = bk.widgets.find(panel, f"bk-plot-{name}")
-        assert isinstance(canvas, widget) and canvas is panel.canvases[name]
-        assert canvas.figure is panel.figures[name] is getattr(panel.views, name).ax.figure
-        assert canvas.blitter is panel.blitters[name]
-    assert "export default { render }" in str(_layered.LayeredCanvas._esm)     # the page's half, loaded
+        shown = bk.widgets.find(panel, f"bk-plot-{name}")
+        assert isinstance(shown, canvas.LayeredCanvas) and shown is panel.canvases[name]
+        assert shown.figure is panel.figures[name] is getattr(panel.views, name).ax.figure
+        assert shown.views == [getattr(panel.views, name)]
+    assert "export default { render }" in str(canvas.LayeredCanvas._esm)     # the page's half, loaded
 
 
 def test_a_page_that_opens_later_gets_the_newest_frame_and_junk_messages_are_ignored():
     panel = Playground(seed=0)
     widget = panel.canvases["loss"]
     widget._on_message(widget, {"type": "ready"}, [])
-    for _ in range(_layered.WINDOW + 3):
+    for _ in range(canvas.WINDOW + 3):
         panel.trainer.step(5)
         panel._show(playing=True)
     assert widget.stats["held"] == 3
@@ -272,7 +293,7 @@ class _PointsView:
 
 
 def test_moving_artists_that_are_not_lines_or_images_are_redrawn_whole_each_frame():
-    figure, widget = _layered.layered_figure(3.0, 3.0)
+    figure, widget = canvas.live_figure(3.0, 3.0)
     view = _PointsView(figure.add_subplot())
     widget.follow([view])
     assert widget.show() == "pictures"
@@ -300,7 +321,7 @@ def test_a_panel_sends_its_plots_scenes_as_one_burst_that_says_how_many_it_holds
     # a page that is behind the loss plot: that scene is held back, the burst holds the other two
     loss = panel.canvases["loss"]
     loss._on_message(loss, {"type": "ready"}, [])
-    for _ in range(_layered.WINDOW):
+    for _ in range(canvas.WINDOW):
         panel._show()
     sent.clear()
     panel._show()

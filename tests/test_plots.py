@@ -279,7 +279,7 @@ def test_multiclass_boundary_blends_the_class_colours():
     # where the network is surest, the pixel is nearest to that class's (pale) colour
     p = view.evaluate(trainer.net)
     surest = np.argmax(p.max(axis=1))
-    pale = [plots._pale(color) for color in plots.CLASS_COLORS[:3]]
+    pale = [plots.pale(color) for color in plots.CLASS_COLORS[:3]]
     pixel = rgb.reshape(-1, 3)[surest]
     assert np.argmin([np.linalg.norm(pixel - color) for color in pale]) == np.argmax(p[surest])
     draw(view)
@@ -335,7 +335,7 @@ def test_boundary_refuses_a_network_that_does_not_fit_the_data(spiral):
 
 # --- ActivationView ---------------------------------------------------------------------
 
-@pytest.mark.parametrize("name", ["relu", "leaky_relu", "sigmoid", "tanh", "linear"])
+@pytest.mark.parametrize("name", bk.activations.HIDDEN)
 def test_activation_view_draws_f_and_its_derivative(name):
     view = plots.ActivationView(axes(), name)
     act = bk.activations.get(name)
@@ -444,7 +444,7 @@ def test_layer_labels():
 def test_log_axes_get_as_many_minor_ticks_as_their_span_calls_for(limits, minor, labelled):
     ax = plots.new_figure((5, 3), pyplot=False).add_subplot()
     ax.set_yscale("log")
-    plots._plain_log_labels(ax)
+    plots.plain_log_labels(ax)
     ax.set_ylim(*limits)
     ticks = [f"{value:g}" for value in ax.yaxis.get_minorticklocs()]
     assert (len(ticks) if isinstance(minor, int) else ticks) == minor

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 import backprop_kit as bk
 
-HIDDEN = ["relu", "leaky_relu", "sigmoid", "tanh", "linear"]
+HIDDEN = bk.activations.HIDDEN
 LOSSES = [("mse", "linear"), ("mse", "tanh"), ("bce", "sigmoid"), ("cross_entropy", "softmax")]
 
 

@@ -9,7 +9,7 @@ import pytest
 
 import backprop_kit as bk
 
-HIDDEN = ["relu", "leaky_relu", "sigmoid", "tanh", "linear"]
+HIDDEN = bk.activations.HIDDEN
 
 
 def make_trainer(name="xor", n=200, classes=2, sizes=(16, 16), activation="tanh", **options):

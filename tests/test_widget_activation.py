@@ -38,7 +38,7 @@ def test_every_control_and_the_plot_are_found_by_their_css_class():
     for css_class in ("bk-activation", "bk-init", "bk-scale", "bk-layers", "bk-layer", "bk-step",
                       "bk-reset", "bk-status", "bk-saturation", "bk-plot-activation"):
         assert find(panel, css_class) is not None
-    assert find(panel, "bk-plot-activation") is panel.figure.canvas
+    assert find(panel, "bk-plot-activation") is panel.canvas and panel.canvas.figure is panel.figure
     assert panel.errors == []
 
 

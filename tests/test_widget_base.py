@@ -4,27 +4,31 @@ import sys
 
 import ipywidgets as widgets
 import pytest
-import matplotlib
 
-from backprop_kit.widgets import _base
-
-
-def test_importing_the_widgets_keeps_the_learners_matplotlib_backend():
-    import matplotlib.pyplot as plt
-    before = plt.get_backend()
-    import ipympl  # noqa: F401  (already imported by _base; must not have switched anything)
-    assert plt.get_backend() == before
-    assert "ipympl" not in matplotlib.rcParams._get("backend")
+from backprop_kit.widgets import _base, _play
 
 
-def test_live_figure_has_an_ipympl_canvas_with_its_css_class():
-    figure, canvas = _base.live_figure(3, 2, "bk-plot-loss")
-    assert figure.canvas is canvas
-    assert isinstance(canvas, widgets.DOMWidget)
+def test_the_panels_draw_on_their_own_canvases_whatever_the_learners_backend():
+    import subprocess
+    import sys
+    code = ("import matplotlib, matplotlib.pyplot as plt; plt.switch_backend('svg'); "
+            "from matplotlib.backends.backend_agg import FigureCanvasAgg; "
+            "from backprop_kit.widgets import Playground; panel = Playground(seed=0); panel.step(); "
+            "assert plt.get_backend() == 'svg', plt.get_backend(); "
+            "assert all(type(f.canvas) is FigureCanvasAgg for f in panel.figures.values()); "
+            "assert plt.get_fignums() == []; "
+            "import sys; assert 'ipympl' not in sys.modules; print('ok')")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.strip() == "ok", result.stderr[-2000:]
+
+
+def test_live_figure_is_a_figure_and_its_layered_canvas_with_the_css_class():
+    from backprop_kit.widgets.canvas import LayeredCanvas, live_figure
+    figure, canvas = live_figure(3, 2, "bk-plot-loss")
+    assert isinstance(canvas, LayeredCanvas) and canvas.figure is figure
     assert "bk-plot-loss" in canvas._dom_classes
-    ax = figure.add_subplot()
-    (line,) = ax.plot([0, 1], [0, 1])
-    canvas.draw()   # renders without a front-end
+    figure.add_subplot().plot([0, 1], [0, 1])
+    assert canvas.show() == "pictures" and canvas.show() == "frame"   # drawn once, then only frames
 
 
 def test_a_failing_callback_is_reported_in_the_status_not_raised():
@@ -41,36 +45,98 @@ def test_a_failing_callback_is_reported_in_the_status_not_raised():
     assert len(panel.errors) == 1 and "ValueError" in panel.errors[0]
 
 
-def test_play_loop_runs_frames_on_the_event_loop_until_paused():
+def play_loop(train, show=lambda: None, **options):
+    button = widgets.Button(description="Play")
+    said = []
+    loop = _play.PlayLoop(button, train, show, say=lambda text, kind: said.append(text), on_error=said.append,
+                          **options)
+    return loop, button, said
+
+
+def test_play_loop_runs_frames_on_the_event_loop_until_training_is_done_and_says_so_on_its_button():
     frames = []
-    loop = _base.PlayLoop(lambda: frames.append(1) or True, on_error=print, frame_interval=0.001)
+    loop, button, _ = play_loop(lambda budget: frames.append(budget) or len(frames) < 5)
 
     async def scenario():
-        assert loop.play()
-        await asyncio.sleep(0.05)
-        loop.pause()
-        await asyncio.sleep(0.02)
-        return len(frames)
+        assert loop.play() and button.description == "Pause"
+        await loop.task                                  # the task ends when training says it is done
 
-    counted = asyncio.run(scenario())
-    assert counted >= 3
-    assert not loop.playing and len(frames) == counted
+    asyncio.run(scenario())
+    assert len(frames) == 5 and frames[0] == _play.FRAME_SECONDS
+    assert not loop.playing and button.description == "Play"
 
 
-def test_play_loop_stops_when_a_frame_says_so_and_reports_errors():
-    errors = []
+def test_pause_stops_the_frames_at_once():
+    frames = []
+    loop, button, _ = play_loop(lambda budget: frames.append(budget) or True)
 
-    def frame():
+    async def scenario():
+        loop.play()
+        while len(frames) < 3:
+            await asyncio.sleep(0)
+        loop.pause()                                     # between two frames (one thread: never within one)
+        paused_at = len(frames)
+        await loop.task
+        return paused_at
+
+    paused_at = asyncio.run(scenario())
+    assert len(frames) == paused_at and button.description == "Play"
+
+
+def test_play_loop_stops_when_training_says_so_and_reports_errors():
+    shown = []
+    loop, _, said = play_loop(lambda budget: False, show=lambda: shown.append(1))
+    assert loop.step_frame() is False and shown == [1]          # False: shown, then stopped
+    loop, _, said = play_loop(lambda budget: None, show=lambda: shown.append(2))
+    assert loop.step_frame() is False and shown == [1]          # None: nothing trained, nothing shown
+
+    def frame(budget):
         raise RuntimeError("boom")
 
-    loop = _base.PlayLoop(frame, on_error=errors.append)
+    loop, _, said = play_loop(frame)
     assert loop.step_frame() is False
-    assert isinstance(errors[0], RuntimeError)
+    assert isinstance(said[0], RuntimeError)
 
 
 def test_play_without_a_running_loop_says_no():
-    loop = _base.PlayLoop(lambda: True, on_error=print)
-    assert loop.play() is False and not loop.playing
+    loop, button, said = play_loop(lambda budget: True)
+    assert loop.play() is False and not loop.playing and said == [_play.NO_LOOP]
+    assert button.description == "Play"
+    loop, _, said = play_loop(lambda budget: True, prepare=lambda: False)
+    assert loop.play() is False and said == []                 # refused by prepare: it says why itself
+
+
+class FakeClock:
+    """A clock that moves only when told: the frame budget's arithmetic, without the machine's speed."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_the_frame_budget_keeps_training_its_share_of_the_time():
+    clock = FakeClock()
+    budget = _play.FrameBudget(clock)
+    assert budget() == _play.FRAME_SECONDS                     # the first frame of a Play
+    clock.now += _play.FRAME_SECONDS
+    budget.trained(_play.FRAME_SECONDS)
+    for _ in range(20):                                       # showing is cheap: frames of FRAME_SECONDS
+        clock.now += 0.005
+        seconds = budget()
+        clock.now += seconds
+        budget.trained(seconds)
+    assert seconds == pytest.approx(_play.FRAME_SECONDS)
+    for _ in range(40):                                       # showing costs 60 ms: training gets 75%
+        clock.now += 0.060
+        seconds = budget()
+        clock.now += seconds
+        budget.trained(seconds)
+    ratio = _play.TRAINING_SHARE / (1 - _play.TRAINING_SHARE)
+    assert seconds == pytest.approx(min(ratio * 0.060, _play.MAX_FRAME_SECONDS), rel=0.05)
+    budget.start()
+    assert budget() == _play.FRAME_SECONDS
 
 
 def test_find_locates_a_control_by_its_css_class():

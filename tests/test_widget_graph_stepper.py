@@ -11,7 +11,7 @@ import backprop_kit as bk
 from backprop_kit.graph import Value, topological_order
 from backprop_kit.widgets import GraphStepper
 from backprop_kit.widgets._base import find
-from backprop_kit.widgets._layered import LayeredCanvas
+from backprop_kit.widgets.canvas import LayeredCanvas
 from backprop_kit import graph_view
 from backprop_kit.graph_view import BOX_W, _height, lay_out, number
 

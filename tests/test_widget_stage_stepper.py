@@ -37,7 +37,7 @@ def test_every_control_and_figure_is_found_by_its_css_class(fresh):
                       "bk-plot-stage", "bk-plot-network"):
         assert find(panel, css_class) is not None
     assert find(panel, "bk-status") is panel.status
-    assert find(panel, "bk-plot-stage") is panel.stage_figure.canvas
+    assert find(panel, "bk-plot-stage") is panel.board.canvas and panel.board.canvas.figure is panel.stage_figure
 
 
 def test_only_the_next_stage_button_is_enabled(fresh):

@@ -21,7 +21,8 @@ from backprop_kit import _checks, activations, datasets, plots
 from backprop_kit.network import INITS
 
 from . import _args
-from ._base import Panel, button, full_frames, live_figure, styled
+from ._base import ControlValue, Panel, button, intro, styled
+from .canvas import live_figure
 
 MAX_LAYERS = 8
 MAX_NEURONS = 64
@@ -101,8 +102,7 @@ class ActivationExplorer(Panel):
         self.saturation = widgets.HTML()
         self.saturation.add_class("bk-saturation")
 
-        self.figure, canvas = live_figure(8.2, 3.3, "bk-plot-activation")
-        full_frames(canvas)
+        self.figure, self.canvas = live_figure(8.2, 3.3, "bk-plot-activation")
         grid = self.figure.add_gridspec(2, 2, width_ratios=(1.5, 1.0), height_ratios=(1.45, 1.0))
         self.view = plots.ActivationView(self.figure.add_subplot(grid[:, 0]), name=activation)
         self.share_ax = self.figure.add_subplot(grid[0, 1])
@@ -117,42 +117,25 @@ class ActivationExplorer(Panel):
         self.on_click(self.step_button, self.train)
         self.on_click(self.reset_button, self.reset)
 
-        intro = widgets.HTML(
-            "<b>Activations and saturation.</b> The grey histogram is the pre-activation z of one hidden "
-            "layer over the data (a real forward pass). Where f′(z) is nearly 0 the gradient hardly gets "
-            "back through: turn up the weight scale and watch.")
         self.children = [
-            intro,
+            intro("Activations and saturation.", "The grey histogram is the pre-activation z of one hidden "
+                  "layer over the data (a real forward pass). Where f′(z) is nearly 0 the gradient hardly "
+                  "gets back through: turn up the weight scale and watch."),
             widgets.HBox([widgets.VBox([self.activation_control, self.init_control, self.scale_control]),
                           widgets.VBox([self.layers_control, self.layer_control,
                                         widgets.HBox([self.step_button, self.reset_button])])]),
             self.status,
-            canvas,
+            self.canvas,
             self.saturation,
         ]
         self._show(f"{self._describe()}.")
 
     # --- state ------------------------------------------------------------------------
-    @property
-    def activation(self) -> str:
-        return self.activation_control.value
-
-    @property
-    def init(self) -> str:
-        return self.init_control.value
-
-    @property
-    def scale(self) -> float:
-        return float(self.scale_control.value)
-
-    @property
-    def layers(self) -> int:
-        return int(self.layers_control.value)
-
-    @property
-    def layer(self) -> int:
-        """The hidden layer shown, 1 (input side) to ``layers``."""
-        return int(self.layer_control.value)
+    activation = ControlValue("activation_control")
+    init = ControlValue("init_control")
+    scale = ControlValue("scale_control", float)
+    layers = ControlValue("layers_control", int)
+    layer = ControlValue("layer_control", int, "The hidden layer shown, 1 (input side) to ``layers``.")
 
     @property
     def pre_activations(self) -> np.ndarray:
@@ -245,7 +228,7 @@ class ActivationExplorer(Panel):
         self._draw_layers()
         self.saturation.value = self._saturation_text()
         self.status.show(message, kind)
-        self.figure.canvas.draw_idle()
+        self.canvas.show()
 
     def _draw_layers(self) -> None:
         """Every hidden layer at a glance: its saturated share (top) and its mean |f'(z)| (bottom)."""
@@ -275,14 +258,14 @@ class ActivationExplorer(Panel):
         ax = self.share_ax
         self._bars = ax.bar(positions, np.zeros(L), width=0.62)
         self._bar_texts = [ax.text(x, 0, "", **labels) for x in positions]
-        plots._style(ax, f"saturated share (|f′(z)| < {plots.SATURATION_THRESHOLD:g})")
+        plots.style(ax, f"saturated share (|f′(z)| < {plots.SATURATION_THRESHOLD:g})")
         ax.set_ylim(0, 1.22)
         ax.set_yticks([0, 0.5, 1.0], ["0", "50%", "100%"])
         ax.tick_params(labelbottom=False)
         ax = self.slope_ax
         self._slope_bars = ax.bar(positions, np.zeros(L), width=0.62)
         self._slope_texts = [ax.text(x, 0, "", **labels) for x in positions]
-        plots._style(ax, None, "hidden layer (1 = input side)", None)
+        plots.style(ax, None, "hidden layer (1 = input side)", None)
         ax.text(0.01, 0.97, "mean |f′(z)|: the factor a gradient is multiplied by", transform=ax.transAxes,
                 ha="left", va="top", fontsize=plots.LEGEND_SIZE, color=plots.PALETTE["ink"])
         ax.set_ylim(0, 1.6)

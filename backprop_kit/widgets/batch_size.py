@@ -11,7 +11,6 @@ per epoch and the noise of the per-step loss.
 """
 from __future__ import annotations
 
-import html
 import math
 import time
 from dataclasses import dataclass
@@ -20,11 +19,9 @@ import ipywidgets as widgets
 import matplotlib
 import numpy as np
 
-from .. import _checks, activations, datasets, plots
-from ..network import Network
+from .. import _checks, datasets, plots
 from ..training import Trainer
-from . import _args, _base
-from .learning_rate import run_colours
+from . import _args, _base, _compare
 
 DEFAULT_SIZES = (1, 8, 32, "full")
 MAX_SIZES = 8
@@ -39,28 +36,24 @@ def loss_noise(losses) -> float:
 
 
 @dataclass
-class Run:
-    """One batch size's training: its Trainer, the wall time it took, and its two lines."""
+class Run(_compare.Run):
+    """One batch size's training: its Trainer, the wall time it took, and its three lines."""
 
-    batch_size: int
-    trainer: Trainer
-    initial_loss: float
+    batch_size: int = 1
     full: bool = False
-    yours: bool = False
     seconds: float = 0.0                                   # wall time spent in trainer.step
     step_line: matplotlib.lines.Line2D | None = None       # mini-batch loss per step (faint)
     mean_line: matplotlib.lines.Line2D | None = None       # its mean over the last epoch's steps
     epoch_line: matplotlib.lines.Line2D | None = None      # training-set loss per epoch
 
     @property
+    def key(self) -> tuple:
+        return self.batch_size, self.full, self.yours
+
+    @property
     def label(self) -> str:
         name = f"full ({self.batch_size})" if self.full else f"{self.batch_size}"
         return name + (" (yours)" if self.yours else "")
-
-    @property
-    def epochs_done(self) -> float:
-        """Epochs trained, with fractions: steps / steps per epoch."""
-        return self.trainer.steps / self.trainer.steps_per_epoch
 
     @property
     def seconds_per_epoch(self) -> float:
@@ -69,11 +62,6 @@ class Run:
     @property
     def noise(self) -> float:
         return loss_noise(self.trainer.history.loss)
-
-    @property
-    def curve(self) -> np.ndarray:
-        """(epochs + 1,): the loss on the training set before training, then after each epoch."""
-        return np.array([self.initial_loss, *self.trainer.history.train_loss])
 
     def train_to(self, epochs: float) -> None:
         """Train until ``epochs`` epochs are done (rounded up to whole steps), timing it."""
@@ -132,23 +120,19 @@ def parse_sizes(text: str, n_train: int) -> tuple[tuple[int, bool], ...]:
 
 
 def _sizes(name, value, settings):
-    return check_sizes(name, value, datasets.train_size(settings["n"], TEST_FRACTION))
+    return check_sizes(name, value, datasets.train_size(settings["n"], _compare.TEST_FRACTION))
 
 
 def _your_size(name, value, settings):
-    return None if value is None else _args.BatchSize(full=True)(name, value, settings)
+    return None if value is None else _args.BatchSize(full=True, test_fraction=_compare.TEST_FRACTION)(
+        name, value, settings)
 
 
-TEST_FRACTION = 0.25        # datasets.make's split
-ARGUMENTS = {
-    "n": _args.Whole(20, 5000), "batch_sizes": _args.Custom(_sizes), "your_batch_size": _args.Custom(_your_size),
-    "dataset": _args.Choice(datasets.NAMES), "lr": _args.LR, "epochs": _args.Whole(1, 1000),
-    "layers": _args.Whole(0, 8), "neurons": _args.Whole(1, 256), "activation": _args.Choice(activations.HIDDEN),
-    "noise": _args.Number(0, 2), "seed": _args.SEED,
-}
+ARGUMENTS = {**_compare.ARGUMENTS, "batch_sizes": _args.Custom(_sizes), "your_batch_size": _args.Custom(_your_size),
+             "lr": _args.LR}
 
 
-class BatchSizeExplorer(_base.RunsPanel):
+class BatchSizeExplorer(_compare.RunsPanel):
     """The same network trained with several batch sizes: noise and speed side by side.
 
     BatchSizeExplorer(*, batch_sizes=(1, 8, 32, "full"), your_batch_size=None, dataset="moons",
@@ -170,72 +154,42 @@ class BatchSizeExplorer(_base.RunsPanel):
     ``figure``, ``step_ax``, ``epoch_ax``, ``loop``.
     """
 
-    def __init__(self, *, batch_sizes=DEFAULT_SIZES, your_batch_size=None, dataset: str = "moons",
+    NAME = "batch size"
+    TABLE = ("batch size", "steps per epoch", "time per epoch", "noise", "training loss", "test accuracy", "epochs")
+    NOTE = ("noise: the standard deviation of the change in mini-batch loss from one step to the next. "
+            "Time per epoch: measured on this machine.")
+    ALL_DIVERGED = "Every run has diverged: press Reset, or lower the learning rate."
+
+    def __init__(self, *, batch_sizes=DEFAULT_SIZES, your_batch_size=None, dataset: str = "moons",  # noqa: V107 (read by _args.check through locals())
                  lr: float = 0.1, epochs: int = 20, layers: int = 2, neurons: int = 16,
                  activation: str = "tanh", n: int = 200, noise: float = 0.2, seed: int = 0):
         s = _args.check(ARGUMENTS, locals())
-        self.layers, self.neurons, self.activation = s["layers"], s["neurons"], s["activation"]
-        self.n, self.noise, self.seed = s["n"], s["noise"], s["seed"]
-        lr, epochs, your_batch_size = s["lr"], s["epochs"], s["your_batch_size"]
-        data = datasets.make(dataset, n=self.n, noise=self.noise, seed=self.seed)
+        data = datasets.make(dataset, n=s["n"], noise=s["noise"], seed=s["seed"])
         n_train = len(data.X_train)
-        self._landmarks = s["batch_sizes"]
-        super().__init__()
-        self.add_class("bk-batch-size-explorer")
-        self.your_batch_size = your_batch_size
-        self.runs: list[Run] = []
-        self._goal = 0.0
-        self._chunk = 1.0            # epochs per frame while playing
-
-        self.sizes_control = _base.styled(widgets.Text(
+        self._landmarks, self._yours = s["batch_sizes"], s["your_batch_size"]
+        landmarks = _base.styled(widgets.Text(
             value=", ".join("full" if full else str(size) for size, full in self._landmarks),
             description="batch sizes", continuous_update=False), "bk-batch-sizes")
-        self.your_size_control = _base.styled(widgets.IntSlider(
-            value=your_batch_size or min(4, n_train), min=1, max=n_train, description="your batch size",
+        yours = _base.styled(widgets.IntSlider(
+            value=self._yours or min(4, n_train), min=1, max=n_train, description="your batch size",
             continuous_update=False), "bk-batch-size")
-        self.dataset_control = _base.styled(widgets.Dropdown(options=datasets.NAMES, value=dataset,
-                                                             description="dataset"), "bk-dataset")
-        self.lr_control = _base.lr_slider(lr)
-        self.epochs_control = _base.styled(widgets.IntSlider(value=epochs, min=1, max=max(100, epochs),
-                                                             description="epochs", continuous_update=False),
-                                           "bk-epochs")
-        self.play_button = _base.button("Play", "bk-play", icon="play", style="success",
-                                        tooltip="train every batch size up to the epochs set; again to pause")
-        self.step_button = _base.button("Step", "bk-step", icon="step-forward", tooltip="one epoch for every size")
-        self.reset_button = _base.button("Reset", "bk-reset", icon="undo", tooltip="back to the initial weights")
-        hint = widgets.HTML('<span style="font-size:12px;color:#555">Move <b>your batch size</b> to add a '
-                            'run of your own.</span>')
-
+        self.lr_control = _base.lr_slider(s["lr"])
+        super().__init__(s, data, css_class="bk-batch-size-explorer", landmarks=landmarks, yours=yours,
+                         hint="Move <b>your batch size</b> to add a run of your own.",
+                         settings=[self.lr_control], figsize=(9.0, 3.4), epochs_max=100)
+        self.observe_value(self.lr_control, self.reset_runs)
         # two plots, made once; a new set of sizes remakes only their lines
-        self.figure, self.canvas = _base.live_figure(9.0, 3.4, "bk-plot-loss")
         self.figure.set_layout_engine(None)      # fixed margins: a frame is not worth a layout pass
         self.step_ax, self.epoch_ax = self.figure.subplots(1, 2)
         self.figure.subplots_adjust(left=0.075, right=0.985, bottom=0.145, top=0.92, wspace=0.2)
         self.step_ax.set_xscale("log")
-        plots._step_axis(self.epoch_ax)
+        plots.step_axis(self.epoch_ax)
         for ax in (self.step_ax, self.epoch_ax):
             ax.set_yscale("log")
-            plots._plain_log_labels(ax)
-        plots._style(self.step_ax, "Loss of each mini-batch, per step", "step (log scale)", "loss (log scale)")
-        plots._style(self.epoch_ax, "Loss on the training set, per epoch", "epoch (every example seen once)",
-                     "loss (log scale)")
-        self.table = widgets.HTML()
-        self.table.add_class("bk-table")
-
-        self.loop = _base.PlayLoop(self._frame, on_error=self.report, on_stop=self._loop_ended)
-        self.observe_value(self.sizes_control, self._sizes_changed)
-        self.observe_value(self.your_size_control, self._your_size_changed)
-        self.observe_value(self.dataset_control, self._dataset_changed)
-        self.observe_value(self.lr_control, self.reset_runs)
-        self.observe_value(self.epochs_control, self._epochs_changed)
-        self.on_click(self.play_button, self._toggle_play)
-        self.on_click(self.step_button, self.step)
-        self.on_click(self.reset_button, self.reset)
-
-        controls = widgets.VBox([self.sizes_control, self.your_size_control, hint])
-        settings = widgets.VBox([self.dataset_control, self.lr_control, self.epochs_control,
-                                 widgets.HBox([self.play_button, self.step_button, self.reset_button])])
-        self.children = [widgets.HBox([controls, settings]), self.canvas, self.table, self.status]
+            plots.plain_log_labels(ax)
+        plots.style(self.step_ax, "Loss of each mini-batch, per step", "step (log scale)", "loss (log scale)")
+        plots.style(self.epoch_ax, "Loss on the training set, per epoch", "epoch (every example seen once)",
+                    "loss (log scale)")
         self._new_dataset(data)
 
     # --- the runs -------------------------------------------------------------------------------
@@ -245,50 +199,36 @@ class BatchSizeExplorer(_base.RunsPanel):
         return tuple(run.batch_size for run in self.runs)
 
     @property
-    def trainers(self) -> list[Trainer]:
-        return [run.trainer for run in self.runs]
+    def your_batch_size(self) -> int | None:
+        return self._yours
 
     @property
     def lr(self) -> float:
         return float(self.lr_control.value)
 
-    @property
-    def epochs(self) -> int:
-        return self.epochs_control.value
-
     def _new_dataset(self, data) -> None:
-        self.data = data
-        self.initial_net = Network([data.n_inputs] + [self.neurons] * self.layers + [data.n_outputs],
-                                   activation=self.activation,
-                                   output=data.output, seed=self.seed)
         n_train = len(data.X_train)
-        # the loss before training (a batch size that fits any training set: it only evaluates)
-        self._initial_loss = Trainer(self.initial_net, data, batch_size=n_train).evaluate("train")[0]
         self._landmarks = tuple(sorted({(n_train if full else min(size, n_train), full)
                                         for size, full in self._landmarks}))
-        self.your_size_control.max = n_train
-        if self.your_batch_size is not None:
-            self.your_batch_size = min(self.your_batch_size, n_train)
-        self.runs = []
-        self._make_runs()
+        self.yours_control.max = n_train
+        if self._yours is not None:
+            self._yours = min(self._yours, n_train)
+        super()._new_dataset(data)
 
-    def _make_runs(self) -> None:
-        """Runs for the landmark sizes and yours, keeping those whose size has not changed."""
-        kept = {(run.batch_size, run.full, run.yours): run for run in self.runs}
+    def _parse_landmarks(self, text: str) -> tuple:
+        return parse_sizes(text, len(self.data.X_train))
+
+    def _your_value(self, value) -> int:
+        return int(value)
+
+    def _wanted(self) -> list:
         wanted = [(size, full, False) for size, full in self._landmarks]
-        if self.your_batch_size is not None:
-            wanted.append((self.your_batch_size, False, True))
-        self.runs = [kept.get(key) or Run(key[0], Trainer(self.initial_net, self.data, lr=self.lr,
-                                                          batch_size=key[0], seed=self.seed),
-                                          self._initial_loss, full=key[1], yours=key[2])
-                     for key in wanted]
-        self._make_lines()
-        self._refresh()
+        return wanted + ([] if self._yours is None else [(self._yours, False, True)])
 
-    def reset_runs(self) -> None:
-        """Every run back to the initial weights, with the current learning rate; playing goes on."""
-        self.runs = []
-        self._make_runs()
+    def _new_run(self, key) -> Run:
+        size, full, yours = key
+        trainer = Trainer(self.initial_net, self.data, lr=self.lr, batch_size=size, seed=self.seed)
+        return Run(trainer, self._initial_loss, yours, batch_size=size, full=full)
 
     def _make_lines(self) -> None:
         for ax in (self.step_ax, self.epoch_ax):
@@ -296,10 +236,8 @@ class BatchSizeExplorer(_base.RunsPanel):
                 line.remove()
             if ax.get_legend() is not None:
                 ax.get_legend().remove()
-        colours = run_colours(len(self._landmarks))
         for rank, run in enumerate(self.runs):
-            colour = "#111111" if run.yours else colours[self._landmarks.index((run.batch_size, run.full))]
-            style = dict(color=colour, linestyle="--" if run.yours else "-")
+            style = dict(color=run.colour, linestyle="--" if run.yours else "-")
             # the raw losses faint and behind, small batches furthest back; the epoch means on top
             run.step_line, = self.step_ax.plot([], [], linewidth=0.5, alpha=0.35, zorder=1 + rank / 10, **style)
             run.mean_line, = self.step_ax.plot([], [], linewidth=1.8, zorder=3 + rank / 10, **style)
@@ -315,9 +253,7 @@ class BatchSizeExplorer(_base.RunsPanel):
         self.step_ax.legend([faint, mean], ["each step", "mean over the last epoch"],
                             fontsize=plots.LEGEND_SIZE + 0.5, loc="lower left", **plots.LEGEND_FRAME)
 
-    # --- training: progress in epochs, fractions of one while playing (see RunsPanel) -----------
-    ALL_DIVERGED = "Every run has diverged: press Reset, or lower the learning rate."
-
+    # --- training: progress in epochs, fractions of one while playing (see _compare) -----------
     def _position(self, run: Run) -> float:
         return run.epochs_done
 
@@ -333,22 +269,8 @@ class BatchSizeExplorer(_base.RunsPanel):
     def _chunk_limits(self) -> tuple:
         return 1 / 64, 1.0
 
-    # --- controls ------------------------------------------------------------------------------
-    def _sizes_changed(self) -> None:
-        self._landmarks = parse_sizes(self.sizes_control.value, len(self.data.X_train))
-        self._make_runs()
-        self._catch_up()
-
-    def _your_size_changed(self) -> None:
-        self.your_batch_size = int(self.your_size_control.value)
-        self._make_runs()
-        self._catch_up()
-
-    def _dataset_changed(self) -> None:
-        self._new_dataset(datasets.make(self.dataset_control.value, n=self.n, noise=self.noise, seed=self.seed))
-
     # --- showing --------------------------------------------------------------------------------
-    def _refresh(self) -> None:
+    def _draw(self) -> None:
         step_losses, curves = [], []
         for run in self.runs:
             losses = np.array(run.trainer.history.loss, dtype=float)
@@ -373,52 +295,20 @@ class BatchSizeExplorer(_base.RunsPanel):
         every = every[np.isfinite(every)]
         low = max(np.percentile(every, 2), every.max() / 1e4)
         self.step_ax.set_ylim(low / 1.3, every.max() * 1.3)
-        kept = np.concatenate(curves)
-        kept = kept[np.isfinite(kept) & (kept > 0)]
-        span = max(math.log10(kept.max() / kept.min()), 0.3)
-        self.epoch_ax.set_ylim(kept.min() / 10 ** (0.08 * span), kept.max() * 10 ** (0.3 * span))
+        self.epoch_ax.set_ylim(*plots.log_limits(np.concatenate(curves), below=0.08, above=0.3))
         self.epoch_ax.set_xlim(0, max(self.epochs, max(len(c) - 1 for c in curves)))
-        self._show_table()
-        self._show_status()
-        self.canvas.draw_idle()
 
-    def _show_table(self) -> None:
-        rows = []
-        for run in self.runs:
-            h = run.trainer.history
-            accuracy = h.test_accuracy[-1] if h.epochs else math.nan
-            per_epoch = run.seconds_per_epoch
-            colour = matplotlib.colors.to_hex(run.step_line.get_color())
-            cells = [f'<span style="color:{colour}">&#9644;</span> {html.escape(run.label)}',
-                     f"{run.trainer.steps_per_epoch}",
-                     "–" if math.isnan(per_epoch) else _duration(per_epoch),
-                     "–" if math.isnan(run.noise) else f"{run.noise:.3f}",
-                     f"{run.curve[-1]:.3g}",
-                     "–" if math.isnan(accuracy) else f"{accuracy:.0%}",
-                     '<b style="color:#b91c1c">diverged</b>' if run.trainer.diverged else f"{run.epochs_done:.3g}"]
-            title = html.escape(run.trainer.diverged or "", quote=True)
-            rows.append(f'<tr title="{title}">' + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
-        head = "".join(f"<th>{h}</th>" for h in ("batch size", "steps per epoch", "time per epoch",
-                                                   "noise", "training loss", "test accuracy", "epochs"))
-        value = ('<table style="font-size:12px;border-collapse:collapse" cellpadding="3">'
-                 f"<tr style='text-align:left'>{head}</tr>{''.join(rows)}</table>"
-                 '<div style="font-size:11px;color:#666">noise: the standard deviation of the change in '
-                 'mini-batch loss from one step to the next. Time per epoch: measured on this machine.</div>')
-        if self.table.value != value:
-            self.table.value = value
+    def _cells(self, run: Run) -> list:
+        h = run.trainer.history
+        accuracy = h.test_accuracy[-1] if h.epochs else math.nan
+        per_epoch = run.seconds_per_epoch
+        return [f"{run.trainer.steps_per_epoch}", "–" if math.isnan(per_epoch) else _duration(per_epoch),
+                "–" if math.isnan(run.noise) else f"{run.noise:.3f}", f"{run.curve[-1]:.3g}",
+                "–" if math.isnan(accuracy) else f"{accuracy:.0%}",
+                '<b style="color:#b91c1c">diverged</b>' if run.trainer.diverged else f"{run.epochs_done:.3g}"]
 
-    def _show_status(self) -> None:
-        alive = self._alive(math.inf)
-        epochs = min(run.epochs_done for run in alive) if alive else max(run.epochs_done for run in self.runs)
-        text = (f"epoch {epochs:.3g} of {self.epochs}  ·  {len(self.runs)} batch sizes, "
-                f"learning rate {self.lr:.3g}")
-        if epochs == 0:
-            text += "  ·  press Play to train them all, or Step for one epoch"
-        diverged = [run for run in self.runs if run.trainer.diverged]
-        if diverged:
-            more = f" (and {len(diverged) - 1} more)" if len(diverged) > 1 else ""
-            text += f"  ·  batch size {diverged[0].label}{more}: {diverged[0].trainer.diverged}"
-        self.status.show(text, "warning" if diverged else "info")
+    def _what(self) -> str:
+        return f"{len(self.runs)} batch sizes, learning rate {self.lr:.3g}"
 
 
 def _duration(seconds: float) -> str:

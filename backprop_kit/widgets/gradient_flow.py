@@ -13,7 +13,6 @@ clipping threshold and the global norm before clipping. Training is the real ``T
 from __future__ import annotations
 
 import math
-import time
 
 import ipywidgets as widgets
 import numpy as np
@@ -25,11 +24,13 @@ from .. import _checks, activations, datasets, plots
 from ..network import INITS, Network
 from ..stages import forward, gradient
 from ..training import Trainer
-from . import _args, _base
+from . import _args, _base, canvas
+from ._play import PlayLoop, Rate, train_for
 
 CLIP_CHOICES = (("off", None), ("0.1", 0.1), ("0.5", 0.5), ("1", 1.0), ("5", 5.0), ("10", 10.0))
 MAX_LAYERS = 20
 STEP_SIZE = 10        # mini-batches per click of Step
+MAX_STEPS_PER_FRAME = 500   # a Play frame shows the whole training set's gradients: at most this many steps between
 VANISHING, EXPLODING = 1 / 100, 100    # first/last ratios beyond these get a name
 LARGE_NORM = 1e3                        # a global norm above this is called exploding
 
@@ -144,7 +145,7 @@ class GradientFlowExplorer(_base.Panel):
         self.data = datasets.make(dataset, n=s["n"], noise=s["noise"], seed=self.seed)
         super().__init__()
         self.add_class("bk-gradient-flow-explorer")
-        self._chunk = 5
+        self._rate = Rate()
         self.bars = []
 
         clip_choices = list(CLIP_CHOICES)
@@ -178,14 +179,14 @@ class GradientFlowExplorer(_base.Panel):
         self.norm_label = widgets.HTML()
 
         # the plots: made once; a new architecture remakes only the bars (and the view's lines)
-        self.figure, self.canvas = _base.live_figure(9.2, 3.7, "bk-plot-gradients")
+        self.figure, self.canvas = canvas.live_figure(9.2, 3.7, "bk-plot-gradients")
         self.figure.set_layout_engine(None)      # fixed margins: a frame is not worth a layout pass
         grid = self.figure.add_gridspec(1, 2, width_ratios=(1.0, 1.2), left=0.08, right=0.99,
                                         bottom=0.135, top=0.86, wspace=0.2)
         self.bar_ax = self.figure.add_subplot(grid[0])
         self.bar_ax.set_yscale("log")
-        plots._plain_log_labels(self.bar_ax)
-        plots._style(self.bar_ax, None, "layer (1 = input side)", "‖∂L/∂W‖ (log scale)")
+        plots.plain_log_labels(self.bar_ax)
+        plots.style(self.bar_ax, None, "layer (1 = input side)", "‖∂L/∂W‖ (log scale)")
         self.now_line, = self.bar_ax.plot([], [], linestyle="none", marker="o", markersize=5, color="#111111",
                                           markeredgecolor="white", markeredgewidth=0.6, zorder=4, label="now")
         self.ratio_note = self.bar_ax.text(0.02, 0.97, "", transform=self.bar_ax.transAxes, ha="left", va="top",
@@ -197,13 +198,14 @@ class GradientFlowExplorer(_base.Panel):
         self.gradient_view.ax.set_title("Gradient per layer over the steps\n(each on its mini-batch)",
                                         fontsize=plots.TITLE_SIZE, color=plots.PALETTE["ink"])
 
-        self.loop = _base.PlayLoop(self._frame, on_error=self.report, on_stop=self._loop_ended)
+        self.loop = PlayLoop(self.play_button, self._train, self._refresh, say=self.status.show,
+                             on_error=self.report, prepare=self._prepare_play)
         for control in (self.layers_control, self.neurons_control, self.activation_control, self.init_control):
             self.observe_value(control, self._architecture_changed)
         self.observe_value(self.scale_control, self._scale_changed)
         self.observe_value(self.clip_control, self._clip_changed)
         self.observe_value(self.lr_control, self._lr_changed)
-        self.on_click(self.play_button, self._toggle_play)
+        self.on_click(self.play_button, self.loop.toggle)
         self.on_click(self.step_button, self.step)
         self.on_click(self.reset_button, self.reset)
 
@@ -282,28 +284,17 @@ class GradientFlowExplorer(_base.Panel):
         self.trainer.step(STEP_SIZE)
         self._refresh()
 
-    def _frame(self) -> bool:
-        started = time.perf_counter()
-        self.trainer.step(self._chunk)
-        elapsed = time.perf_counter() - started
-        if elapsed > _base.FRAME_BUDGET and self._chunk > 1:     # keep frames short: the kernel stays free
-            self._chunk = max(1, self._chunk // 2)
-        elif elapsed < _base.FRAME_BUDGET / 4 and self._chunk < 50:
-            self._chunk *= 2
-        self._refresh()
-        return self.trainer.diverged is None
+    def _train(self, budget: float) -> bool | None:
+        return train_for(self.trainer, budget, self._rate, self.loop.clock, MAX_STEPS_PER_FRAME)
 
-    def _toggle_play(self) -> None:
-        if self.loop.playing:
-            self._pause()
-            return
-        if self.trainer.diverged:
+    def _prepare_play(self) -> bool:
+        if self.trainer.diverged:       # play it again from the start
             self.reset()
-        self._start_playing()
+        return True
 
     def reset(self) -> None:
         """Pause, and start again from the initial weights (what Reset does)."""
-        self._pause()
+        self.loop.pause()
         self._make_trainer()
         self.current_norms = self.start_norms
         self._refresh()
@@ -336,10 +327,10 @@ class GradientFlowExplorer(_base.Panel):
         shown = np.concatenate([self.start_norms, self.current_norms])
         shown = shown[np.isfinite(shown) & (shown > 0)]
         if len(shown):
-            low, high = shown.min(), shown.max()
-            span = max(math.log10(high / low), 1.0)
-            self.bar_ax.set_ylim(low / 10 ** (0.1 * span), high * 10 ** (0.35 * span))
+            bottom, top = plots.log_limits(shown, below=0.1, above=0.35, min_span=1.0)
+            self.bar_ax.set_ylim(bottom, top)
             # unlabelled minor ticks over many decades only cost drawing time
+            span = math.log10(shown.max() / shown.min())
             self.bar_ax.yaxis.set_minor_locator(NullLocator() if span > 3 else LogLocator(subs="auto"))
         self.ratio_note.set_text(f"at the start: {self.ratio_text}".replace(" (", "\n("))
         self.bar_ax.set_title("Gradient per layer, on the whole training set\nbars: at the start  ·  dots: "
@@ -358,7 +349,7 @@ class GradientFlowExplorer(_base.Panel):
         else:
             self.status.show(text + ("" if trainer.steps else "  ·  press Play, or Step for "
                                      f"{STEP_SIZE} mini-batches"))
-        self.canvas.draw_idle()
+        self.canvas.show()
 
     def _norm_text(self) -> str:
         """The global gradient norm before clipping, and what clipping made of it."""

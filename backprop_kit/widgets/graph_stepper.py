@@ -22,7 +22,8 @@ from backprop_kit import _checks, graph
 from backprop_kit.graph import Value
 from backprop_kit.graph_view import GraphView, lay_out, number
 
-from . import _layered
+from . import _args
+from .canvas import live_figure
 from ._base import Panel, Status, button
 
 MAX_NODES = 60              # more than this is refused: ~40 stay readable, 60 is crowded
@@ -37,6 +38,16 @@ class ChainRuleStatus(Status):
     def show(self, text: str, kind: str = "info") -> None:
         super().show(text, kind)
         self.value = f'<div style="white-space:pre-line;line-height:1.35">{self.value}</div>'
+
+
+def _output(name: str, value, settings: dict) -> Value:
+    if not isinstance(value, Value):
+        raise TypeError(f"{name} must be a backprop_kit.Value (the node to differentiate, e.g. a loss); "
+                        f"got {_checks._show(value)} of type {type(value).__name__}")
+    return value
+
+
+ARGUMENTS = {"output": _args.Custom(_output), "digits": _args.Whole(2, 6)}
 
 
 class GraphStepper(Panel):
@@ -65,10 +76,7 @@ class GraphStepper(Panel):
     """
 
     def __init__(self, output: Value, *, digits: int = 3):
-        if not isinstance(output, Value):
-            raise TypeError(f"output must be a backprop_kit.Value (the node to differentiate, e.g. a loss); "
-                            f"got {_checks._show(output)} of type {type(output).__name__}")
-        digits = _checks.number("digits", digits, low=2, high=6, integer=True)
+        digits = _args.check(ARGUMENTS, locals())["digits"]       # output too: it must be a Value
         _check_size(output)
         super().__init__()
         self.add_class("bk-graph-stepper")
@@ -93,7 +101,7 @@ class GraphStepper(Panel):
         self.on_click(self.run_button, self.run_all)
         self.on_click(self.reset_button, self.reset)
 
-        self.figure, self.canvas = _layered.layered_figure(self.graph_layout.width, self.graph_layout.height, css_class="bk-graph")
+        self.figure, self.canvas = live_figure(self.graph_layout.width, self.graph_layout.height, css_class="bk-graph")
         self.figure.set_layout_engine("none")
         self.view = GraphView(self.figure.add_axes([0, 0, 1, 1]), self.labels, self.graph_layout, self.digits)
         self.canvas.follow([])           # nothing moves between full draws: every change is drawn whole

@@ -1,10 +1,10 @@
-// The browser half of backprop_kit.widgets.LayeredCanvas (see _layered.py for the whole story).
+// The browser half of backprop_kit.widgets.canvas.LayeredCanvas (see canvas.py for the whole story).
 //
 // The kernel sends two things:
 //   pictures  {generation, background: PNG, layers: [{png, rect}]}, new only after Matplotlib
 //             drew the figure whole (an axis limit, a label changed): the figure without its
 //             moving artists, and transparent pictures of what lies above them;
-//   scene     every frame, packed (_layered.pack: JSON "meta" and one "data" buffer; "ack",
+//   scene     every frame, packed (canvas.pack: JSON "meta" and one "data" buffer; "ack",
 //             "burst": see painter): {frame, background (the generation it belongs to), size, ratio,
 //              axes: [{box, dirty, covers}], items: the moving artists as numbers, in drawing order}.
 // A frame is painted on an animation frame shared with the page's other plots (see painter),
@@ -56,7 +56,7 @@ function firstAtOrAfter(v, x) {
 }
 
 function unpack(sent) {
-  // a scene as the kernel packed it (_layered.pack): JSON, and one buffer that the items'
+  // a scene as the kernel packed it (canvas.pack): JSON, and one buffer that the items'
   // "xy" (float32 pixels) and "rgba" (uint8) point into as [offset, length]
   const scene = JSON.parse(sent.meta);
   const data = bytesOf(sent.data);
@@ -122,7 +122,7 @@ function drawImage(ctx, item, scratch) {
 }
 
 // Every LayeredCanvas of the page paints on the same animation frame. A panel's plots send
-// their scenes together (_layered.show_together: each tagged burst = [token, how many, which]),
+// their scenes together (canvas.show_together: each tagged burst = [token, how many, which]),
 // and each frame of the page costs Chromium about as much for one canvas as for three (the
 // page's lifecycle, the commit to the compositor, compositing): so the canvases paint on the
 // next animation frame once every scene of a burst has arrived (with the page's other changes of

@@ -18,10 +18,9 @@ import ipywidgets as widgets
 import matplotlib
 import numpy as np
 
-from .. import _checks, activations, datasets, plots
-from ..network import Network
+from .. import _checks, datasets, plots
 from ..training import Trainer
-from . import _args, _base
+from . import _args, _base, _compare
 
 DEFAULT_RATES = (0.001, 0.1, 3.0, 10.0)
 MAX_RATES = 8
@@ -78,24 +77,24 @@ def judge(curves, lrs, diverged_at) -> list[Verdict]:
     for i, curve in enumerate(curves):
         if diverged_at[i] is not None:
             verdicts.append(Verdict("diverged", f"diverged at step {diverged_at[i]}"))
-            continue
-        if len(curve) < 2:
+        elif len(curve) < 2:
             verdicts.append(Verdict("pending", "not trained yet"))
-            continue
-        climb = climbs[i]
-        best_fall = curve[0] - lowest
-        progress = float((curve[0] - curve[-1]) / best_fall) if best_fall > 0 else 1.0
-        if climb > OSCILLATION_LIMIT:
-            verdict = Verdict("oscillates", "too large: oscillates", climb, progress)
-        elif progress < PROGRESS_NEEDED:
-            if lrs[i] < lrs[leader]:
-                verdict = Verdict("slow", "too small: slow", climb, progress)
-            else:
-                verdict = Verdict("stuck", "too large: stuck", climb, progress)
         else:
-            verdict = Verdict("good", "good", climb, progress)
-        verdicts.append(verdict)
+            verdicts.append(_trained_verdict(curve, climbs[i], lowest, below_leader=lrs[i] < lrs[leader]))
     return verdicts
+
+
+def _trained_verdict(curve: np.ndarray, climb: float, lowest: float, below_leader: bool) -> Verdict:
+    """Rules 3 to 5 of ``judge`` for a run that trained without diverging."""
+    best_fall = curve[0] - lowest
+    progress = float((curve[0] - curve[-1]) / best_fall) if best_fall > 0 else 1.0
+    if climb > OSCILLATION_LIMIT:
+        return Verdict("oscillates", "too large: oscillates", climb, progress)
+    if progress < PROGRESS_NEEDED:
+        if below_leader:
+            return Verdict("slow", "too small: slow", climb, progress)
+        return Verdict("stuck", "too large: stuck", climb, progress)
+    return Verdict("good", "good", climb, progress)
 
 
 def _climb(curve: np.ndarray) -> float:
@@ -107,25 +106,17 @@ def _climb(curve: np.ndarray) -> float:
 # --- one run ----------------------------------------------------------------------------------
 
 @dataclass
-class Run:
+class Run(_compare.Run):
     """One learning rate's training: its Trainer and its line on the plot."""
 
-    lr: float
-    trainer: Trainer
-    initial_loss: float
-    yours: bool = False
+    lr: float = 0.1
     line: matplotlib.lines.Line2D | None = None      # the loss per epoch
     marker: matplotlib.lines.Line2D | None = None    # an X at the top where it diverged
     note: matplotlib.text.Text | None = None         # "diverged" next to it
 
     @property
-    def curve(self) -> np.ndarray:
-        """(epochs + 1,): the loss on the training set before training, then after each epoch."""
-        return np.array([self.initial_loss, *self.trainer.history.train_loss])
-
-    @property
-    def diverged_at(self) -> int | None:
-        return self.trainer.steps if self.trainer.diverged else None
+    def key(self) -> tuple:
+        return self.lr, self.yours
 
     @property
     def label(self) -> str:
@@ -159,31 +150,13 @@ def parse_rates(text: str) -> tuple[float, ...]:
     return check_rates("learning rates", rates)
 
 
-RUN_COLOURS = ("#1f4e79", "#2a9d8f", "#e09f3e", "#c0392b")     # navy, teal, amber, red: small -> large
-RUN_COLOURMAP = matplotlib.colors.LinearSegmentedColormap.from_list("bk_runs", RUN_COLOURS)
-
-
-def run_colours(count: int) -> list:
-    """One colour per run, from navy (the smallest value) through teal and amber to red (the largest):
-    up to four runs get those exact colours, more get colours between them."""
-    if count <= len(RUN_COLOURS):
-        picks = np.round(np.linspace(0, len(RUN_COLOURS) - 1, count)).astype(int) if count > 1 else [0]
-        return [RUN_COLOURS[i] for i in picks]
-    return [RUN_COLOURMAP(x) for x in np.linspace(0.0, 1.0, count)]
-
-
 # --- the panel --------------------------------------------------------------------------------
 
-ARGUMENTS = {
-    "lrs": _args.Custom(check_rates),
-    "your_lr": _args.Optional(_args.LR), "dataset": _args.Choice(datasets.NAMES),
-    "epochs": _args.Whole(1, 1000), "layers": _args.Whole(0, 8), "neurons": _args.Whole(1, 256),
-    "activation": _args.Choice(activations.HIDDEN), "n": _args.Whole(20, 5000), "noise": _args.Number(0, 2),
-    "batch_size": _args.BatchSize(full=True), "seed": _args.SEED,
-}
+ARGUMENTS = {"lrs": _args.Custom(check_rates), "your_lr": _args.Optional(_args.LR), **_compare.ARGUMENTS,
+             "batch_size": _args.BatchSize(full=True, test_fraction=_compare.TEST_FRACTION)}
 
 
-class LearningRateExplorer(_base.RunsPanel):
+class LearningRateExplorer(_compare.RunsPanel):
     """The same network trained with several learning rates, their losses on one plot.
 
     LearningRateExplorer(*, lrs=(0.001, 0.1, 3.0, 10.0), your_lr=None, dataset="moons", epochs=50,
@@ -206,130 +179,79 @@ class LearningRateExplorer(_base.RunsPanel):
     ``initial_net`` (the one Network every run starts from), ``data``, ``figure``, ``ax``, ``loop``.
     """
 
-    def __init__(self, *, lrs=DEFAULT_RATES, your_lr=None, dataset: str = "moons", epochs: int = 50,
+    NAME = "rate"
+    TABLE = ("learning rate", "loss now", "lowest loss", "test accuracy", "climb per epoch", "outcome")
+    NOTE = ("climb per epoch: how much the loss went back up from one epoch to the next, on average; above "
+            "2%: oscillates. Good: at least 90% of the best run's progress, without oscillating.")
+    ALL_DIVERGED = "Every run has diverged: press Reset, or choose smaller rates."
+
+    def __init__(self, *, lrs=DEFAULT_RATES, your_lr=None, dataset: str = "moons", epochs: int = 50,  # noqa: V107 (read by _args.check through locals())
                  layers: int = 2, neurons: int = 16, activation: str = "tanh", batch_size=32,
                  n: int = 200, noise: float = 0.2, seed: int = 0):
         s = _args.check(ARGUMENTS, locals())
-        rates, your_lr, epochs = s["lrs"], s["your_lr"], s["epochs"]
-        self.layers, self.neurons, self.activation = s["layers"], s["neurons"], s["activation"]
-        self.n, self.noise, self.seed, self.batch_size = s["n"], s["noise"], s["seed"], s["batch_size"]
-        probe = datasets.make(dataset, n=self.n, noise=self.noise, seed=self.seed)
-        super().__init__()
-        self.add_class("bk-learning-rate-explorer")
-        self._landmarks = rates
-        self.your_lr = your_lr
-        self.runs: list[Run] = []
+        self._landmarks, self._yours, self.batch_size = s["lrs"], s["your_lr"], s["batch_size"]
         self.verdicts: list[Verdict] = []
-        self._goal = 0
-        self._chunk = 1
         self._legend = None
-
-        # controls
-        self.rates_control = _base.styled(widgets.Text(
-            value=", ".join(f"{r:g}" for r in rates), description="learning rates",
-            continuous_update=False), "bk-learning-rates")
-        self.your_rate_control = _base.lr_slider(your_lr or 0.3)
-        self.your_rate_control.description = "your rate"
-        self.dataset_control = _base.styled(widgets.Dropdown(options=datasets.NAMES, value=dataset,
-                                                             description="dataset"), "bk-dataset")
-        self.epochs_control = _base.styled(widgets.IntSlider(value=epochs, min=1, max=max(200, epochs),
-                                                             description="epochs", continuous_update=False),
-                                           "bk-epochs")
-        self.play_button = _base.button("Play", "bk-play", icon="play", style="success",
-                                        tooltip="train every rate up to the epochs set; again to pause")
-        self.step_button = _base.button("Step", "bk-step", icon="step-forward", tooltip="one epoch for every rate")
-        self.reset_button = _base.button("Reset", "bk-reset", icon="undo", tooltip="back to the initial weights")
-        hint = widgets.HTML('<span style="font-size:12px;color:#555">Move <b>your rate</b> to add a '
-                            'run of your own; it starts from the same weights.</span>')
-
+        landmarks = _base.styled(widgets.Text(value=", ".join(f"{r:g}" for r in self._landmarks),
+                                              description="learning rates", continuous_update=False),
+                                 "bk-learning-rates")
+        yours = _base.lr_slider(self._yours or 0.3)
+        yours.description = "your rate"
+        data = datasets.make(dataset, n=s["n"], noise=s["noise"], seed=s["seed"])
+        super().__init__(s, data, css_class="bk-learning-rate-explorer", landmarks=landmarks, yours=yours,
+                         hint="Move <b>your rate</b> to add a run of your own; it starts from the same weights.")
         # the plot: made once; a change of the set of rates remakes only its lines
-        self.figure, self.canvas = _base.live_figure(7.4, 3.5, "bk-plot-loss")
         self.figure.set_layout_engine(None)      # fixed margins: the legend text changes per frame
         self.figure.subplots_adjust(left=0.09, right=0.655, bottom=0.14, top=0.9)
         self.ax = self.figure.add_subplot()
         self.ax.set_yscale("log")
-        plots._plain_log_labels(self.ax)
-        plots._style(self.ax, "Loss on the training set: same start, same mini-batches",
-                     "epoch", "loss (log scale)")
-        self.table = widgets.HTML()
-        self.table.add_class("bk-table")
-
-        self.loop = _base.PlayLoop(self._frame, on_error=self.report, on_stop=self._loop_ended)
-        self.observe_value(self.rates_control, self._rates_changed)
-        self.observe_value(self.your_rate_control, self._your_rate_changed)
-        self.observe_value(self.dataset_control, self._dataset_changed)
-        self.observe_value(self.epochs_control, self._epochs_changed)
-        self.on_click(self.play_button, self._toggle_play)
-        self.on_click(self.step_button, self.step)
-        self.on_click(self.reset_button, self.reset)
-
-        controls = widgets.VBox([self.rates_control, self.your_rate_control, hint])
-        settings = widgets.VBox([self.dataset_control, self.epochs_control,
-                                 widgets.HBox([self.play_button, self.step_button, self.reset_button])])
-        self.children = [widgets.HBox([controls, settings]), self.canvas, self.table, self.status]
-        self._new_dataset(probe)
+        plots.plain_log_labels(self.ax)
+        plots.style(self.ax, "Loss on the training set: same start, same mini-batches", "epoch", "loss (log scale)")
+        self._new_dataset(data)
 
     # --- the runs ---------------------------------------------------------------------------
+    @property
+    def your_lr(self) -> float | None:
+        return self._yours
+
     @property
     def lrs(self) -> tuple[float, ...]:
         """Every rate compared, in the order of ``runs`` (the landmarks sorted, yours last)."""
         return tuple(run.lr for run in self.runs)
 
     @property
-    def trainers(self) -> list[Trainer]:
-        return [run.trainer for run in self.runs]
-
-    @property
     def lines(self) -> list:
         return [run.line for run in self.runs]
-
-    @property
-    def epochs(self) -> int:
-        return self.epochs_control.value
 
     @property
     def steps_per_epoch(self) -> int:
         return self.runs[0].trainer.steps_per_epoch
 
-    def _new_dataset(self, data) -> None:
-        self.data = data
-        self.initial_net = Network([data.n_inputs] + [self.neurons] * self.layers + [data.n_outputs],
-                                   activation=self.activation,
-                                   output=data.output, seed=self.seed)
-        self.runs = []
-        self._make_runs()
+    def _parse_landmarks(self, text: str) -> tuple:
+        return parse_rates(text)
 
-    def _new_run(self, rate: float, yours: bool = False) -> Run:
+    def _your_value(self, value) -> float:
+        return float(value)
+
+    def _wanted(self) -> list:
+        return [(rate, False) for rate in self._landmarks] + ([] if self._yours is None else [(self._yours, True)])
+
+    def _new_run(self, key) -> Run:
+        rate, yours = key
         trainer = Trainer(self.initial_net, self.data, lr=rate, batch_size=self.batch_size, seed=self.seed)
-        return Run(rate, trainer, self._initial_loss, yours)
-
-    def _make_runs(self) -> None:
-        """Runs for the landmark rates and yours, keeping those whose rate has not changed."""
-        if not self.runs:
-            self._initial_loss = Trainer(self.initial_net, self.data,
-                                         batch_size=self.batch_size).evaluate("train")[0]
-        kept = {(run.lr, run.yours): run for run in self.runs}
-        wanted = [(rate, False) for rate in self._landmarks]
-        if self.your_lr is not None:
-            wanted.append((self.your_lr, True))
-        self.runs = [kept.get(key) or self._new_run(*key) for key in wanted]
-        self._chunk = self.steps_per_epoch
-        self._make_lines()
-        self._refresh()
+        return Run(trainer, self._initial_loss, yours, lr=rate)
 
     def _make_lines(self) -> None:
         """One line per run (a new set of rates, not a frame: the lines are remade)."""
         for line in self.ax.get_lines():
             line.remove()
-        colours = run_colours(len(self._landmarks))
         handles = []
         for run in self.runs:
-            colour = "#111111" if run.yours else colours[self._landmarks.index(run.lr)]
-            style = dict(color=colour, linewidth=2.0 if run.yours else 1.6, linestyle="--" if run.yours else "-")
+            style = dict(color=run.colour, linewidth=2.0 if run.yours else 1.6, linestyle="--" if run.yours else "-")
             run.line, = self.ax.plot([], [], **style)
-            run.marker, = self.ax.plot([], [], linestyle="none", marker="X", markersize=9, color=colour,
+            run.marker, = self.ax.plot([], [], linestyle="none", marker="X", markersize=9, color=run.colour,
                                        markeredgecolor="white", markeredgewidth=0.6, clip_on=False, zorder=4)
-            run.note = self.ax.text(0, 1, "", color=colour, fontsize=plots.LEGEND_SIZE + 0.5, va="center",
+            run.note = self.ax.text(0, 1, "", color=run.colour, fontsize=plots.LEGEND_SIZE + 0.5, va="center",
                                     ha="left", clip_on=False, visible=False)
             handles.append(matplotlib.lines.Line2D([], [], **style))
         if self._legend is not None:
@@ -339,9 +261,7 @@ class LearningRateExplorer(_base.RunsPanel):
                                       fontsize=plots.LEGEND_SIZE + 1, loc="upper left",
                                       bbox_to_anchor=(1.03, 1.0), alignment="left", **plots.LEGEND_FRAME)
 
-    # --- training: progress in steps (see RunsPanel) ----------------------------------------------
-    ALL_DIVERGED = "Every run has diverged: press Reset, or choose smaller rates."
-
+    # --- training: progress in steps (see _compare) ----------------------------------------------
     def _position(self, run: Run) -> int:
         return run.trainer.steps
 
@@ -357,39 +277,19 @@ class LearningRateExplorer(_base.RunsPanel):
     def _chunk_limits(self) -> tuple:
         return 1, self.steps_per_epoch
 
-    # --- controls -------------------------------------------------------------------------------
-    def _rates_changed(self) -> None:
-        self._landmarks = parse_rates(self.rates_control.value)
-        self._make_runs()
-        self._catch_up()
-
-    def _your_rate_changed(self) -> None:
-        self.your_lr = float(self.your_rate_control.value)
-        self._make_runs()
-        self._catch_up()
-
-    def _dataset_changed(self) -> None:
-        self._new_dataset(datasets.make(self.dataset_control.value, n=self.n, noise=self.noise, seed=self.seed))
-        if self.loop.playing:
-            self._goal = self._play_goal()
-
     # --- showing --------------------------------------------------------------------------------
-    def _refresh(self) -> None:
+    def _draw(self) -> None:
         curves = [run.curve for run in self.runs]
         self.verdicts = judge(curves, self.lrs, [run.diverged_at for run in self.runs])
         # the y axis follows the runs that did not diverge; a diverging one leaves through the top
         kept = [c for c, v in zip(curves, self.verdicts) if v.kind != "diverged"] or [c[:1] for c in curves]
-        kept = np.concatenate(kept)
-        kept = kept[np.isfinite(kept) & (kept > 0)]     # a loss of exactly 0 has no place on a log axis
-        low, high = (kept.min(), kept.max()) if len(kept) else (1.0, 1.0)
-        span = max(math.log10(high / low), 0.3)
-        bottom, top = low / 10 ** (0.1 * span), high * 10 ** (0.25 * span)
+        bottom, top = plots.log_limits(np.concatenate(kept), below=0.1, above=0.25)
         self.ax.set_ylim(bottom, top)
         self.ax.set_xlim(0, max(self.epochs, max(len(c) - 1 for c in curves)))
         for run, curve, verdict, text in zip(self.runs, curves, self.verdicts, self._legend.get_texts()):
             x = np.arange(len(curve), dtype=float)
             if verdict.kind == "diverged":
-                where = run.trainer.steps / run.trainer.steps_per_epoch
+                where = run.epochs_done
                 x, curve = np.append(x, where), np.append(curve, top * 100)
                 run.marker.set_data([where], [top])
                 run.note.set_position((where, top))
@@ -400,41 +300,17 @@ class LearningRateExplorer(_base.RunsPanel):
             run.line.set_data(x, curve)
             text.set_text(f"{run.label}: {verdict.text}")
             text.set_color(VERDICT_COLOURS[verdict.kind])
-        self._show_table(curves)
-        self._show_status()
-        self.canvas.draw_idle()
 
-    def _show_table(self, curves) -> None:
-        rows = []
-        for run, curve, verdict in zip(self.runs, curves, self.verdicts):
-            h = run.trainer.history
-            accuracy = h.test_accuracy[-1] if h.epochs else math.nan
-            colour = matplotlib.colors.to_hex(run.line.get_color())
-            cells = [f'<span style="color:{colour}">&#9644;</span> {html.escape(run.label)}',
-                     f"{curve[-1]:.3g}", f"{curve.min():.3g}",
-                     "–" if math.isnan(accuracy) else f"{accuracy:.0%}",
-                     "–" if math.isnan(verdict.climb) else f"{verdict.climb:.1%}",
-                     f'<b style="color:{VERDICT_COLOURS[verdict.kind]}">{html.escape(verdict.text)}</b>']
-            title = html.escape(run.trainer.diverged or "", quote=True)
-            rows.append(f'<tr title="{title}">' + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
-        head = "".join(f"<th>{h}</th>" for h in ("learning rate", "loss now", "lowest loss", "test accuracy",
-                                                   "climb per epoch", "outcome"))
-        value = ('<table style="font-size:12px;border-collapse:collapse" cellpadding="3">'
-                 f"<tr style='text-align:left'>{head}</tr>{''.join(rows)}</table>"
-                 '<div style="font-size:11px;color:#666">climb per epoch: how much the loss went back '
-                 'up from one epoch to the next, on average; above 2%: oscillates. '
-                 'Good: at least 90% of the best run\'s progress, without oscillating.</div>')
-        if self.table.value != value:
-            self.table.value = value
+    def _cells(self, run: Run) -> list:
+        verdict = self.verdicts[self.runs.index(run)]
+        curve, h = run.curve, run.trainer.history
+        accuracy = h.test_accuracy[-1] if h.epochs else math.nan
+        return [f"{curve[-1]:.3g}", f"{curve.min():.3g}", "–" if math.isnan(accuracy) else f"{accuracy:.0%}",
+                "–" if math.isnan(verdict.climb) else f"{verdict.climb:.1%}",
+                f'<b style="color:{VERDICT_COLOURS[verdict.kind]}">{html.escape(verdict.text)}</b>']
 
-    def _show_status(self) -> None:
-        alive = self._alive(math.inf)
-        epoch = min(run.trainer.epoch for run in alive) if alive else max(r.trainer.epoch for r in self.runs)
-        text = f"epoch {epoch} of {self.epochs}  ·  {len(self.runs)} rates, batch size {self.batch_size}"
-        if epoch == 0:
-            text += "  ·  press Play to train them all, or Step for one epoch"
-        diverged = [run for run in self.runs if run.trainer.diverged]
-        if diverged:
-            more = f" (and {len(diverged) - 1} more)" if len(diverged) > 1 else ""
-            text += f"  ·  rate {diverged[0].lr:g}{more}: {diverged[0].trainer.diverged}"
-        self.status.show(text, "warning" if diverged else "info")
+    def _what(self) -> str:
+        return f"{len(self.runs)} rates, batch size {self.batch_size}"
+
+    def _epochs_shown(self, run: Run) -> float:
+        return run.trainer.epoch

@@ -25,7 +25,6 @@ widget), ``panel.buttons``, ``panel.views`` (loss, gradients, boundary), ``panel
 """
 from __future__ import annotations
 
-import collections
 import math
 import time
 from typing import NamedTuple
@@ -39,20 +38,15 @@ from .. import _checks, activations, datasets, plots
 from ..network import INITS, Network
 from ..optimizers import OPTIMIZERS
 from ..training import Trainer
-from . import _args, _base, _layered
+from . import _args, _base, canvas
+from ._play import PlayLoop, Rate, train_for
 
 # What the Step button runs, by the name shown in its menu: ("steps" | "epochs", how many).
 STEP_SIZES = {"1 step": ("steps", 1), "10 steps": ("steps", 10), "100 steps": ("steps", 100),
               "1 epoch": ("epochs", 1), "10 epochs": ("epochs", 10)}
-# A Play frame trains, then updates the views' data and sends each plot's moving lines and image
-# as numbers, which the browser draws over the rest of the plot (drawn by Matplotlib only when it
-# changes: see _layered.LayeredCanvas). Training gets FRAME_BUDGET seconds a frame, or more when
-# the rest (updating, rendering and sending pictures, handling clicks) took longer, so that it
-# keeps TRAINING_SHARE of the kernel's time: about 20 frames per second while the rest takes
-# under ~12 ms a frame, and fewer, but still most of the time for training, on a slow machine.
-FRAME_BUDGET = 0.035
-TRAINING_SHARE = 0.75
-MAX_FRAME_BUDGET = 0.25
+# A Play frame trains (for as long as the one frame-budget policy says: _play.FrameBudget), then
+# updates the views' data and shows them: each plot's moving lines and image go to the page as
+# numbers, the rest of the plot is drawn by Matplotlib only when it changes (see canvas.py).
 MAX_STEPS_PER_FRAME = 5000
 BOUNDARY_RESOLUTION = 80      # grid points per side of the boundary image (bilinear in between)
 # While playing, the boundary (a forward pass over its grid and a new image: the costliest view)
@@ -181,21 +175,15 @@ class Playground(_base.Panel):
                  activation: str = "tanh", init: str = "xavier", scale: float = 0.1,
                  optimizer: str = "sgd", lr: float = 0.1, batch_size: int = 16,
                  l2: float = 0.0, clip: float | None = None, seed: int = 0,
-                 step_size: str = "1 epoch"):
+                 step_size: str = "1 epoch"):  # noqa: V107 (read by _args.check through locals())
         settings = _args.check(ARGUMENTS, locals())
         super().__init__()
         self.add_class("bk-playground")
         self.trainer: Trainer | None = None
         self._quiet = True                 # no control reacts while the panel is being built
-        self._loop: _base.PlayLoop | None = None
         self._notice = ("", 0.0, 0)        # (text, time.monotonic() it may go, trainer.steps when given)
-        self._seconds_per_step = 1e-3      # measured while playing; sets the steps per frame
-        self._trained_until = None         # time.perf_counter() when the last Play frame's training ended
-        self._others = collections.deque(maxlen=9)    # time between one frame's training and the next's
-        self._time_spent = [0.0, 0.0]      # recent seconds of training, and of all else, while playing
-        self._last_training = 0.0          # seconds the last Play frame trained
-        self._boundary_due = 0.0           # time.perf_counter() from which a Play frame redraws the boundary
-        self._steps_per_second = math.nan
+        self._rate = Rate()                # seconds per step, measured while playing
+        self._boundary_due = 0.0           # loop.clock() from which a Play frame redraws the boundary
 
         self.controls = self._make_controls(settings)
         self.buttons = {
@@ -216,7 +204,7 @@ class Playground(_base.Panel):
         # lines and images from numbers; Matplotlib draws the rest when it changes)
         self.figures, self.canvases = {}, {}
         for name, size in (("boundary", (3.15, 3.0)), ("loss", (3.25, 3.0)), ("gradients", (6.4, 2.45))):
-            self.figures[name], self.canvases[name] = _layered.layered_figure(*size, css_class=f"bk-plot-{name}")
+            self.figures[name], self.canvases[name] = canvas.live_figure(*size, css_class=f"bk-plot-{name}")
         self._layout(self.canvases)
 
         data = self._make_data()
@@ -229,8 +217,11 @@ class Playground(_base.Panel):
                                         resolution=BOUNDARY_RESOLUTION))
         self._tidy_axes()
         self._lay_out_once()
-        # the Blitters name each figure's moving artists and keep what lies behind them
-        self.blitters = {name: self.canvases[name].follow([getattr(self.views, name)]) for name in self.figures}
+        for name, view in self.views._asdict().items():
+            self.canvases[name].follow([view])         # its moving artists go to the page as numbers
+        self.loop = PlayLoop(self.buttons["play"], self._train, lambda: self._show(playing=True),
+                             say=self.status.show, on_error=self.report, prepare=self._can_play,
+                             on_pause=self._show, on_stop=self._on_stop)   # (on Pause: where training stopped, now)
         self._note = None                  # what the loss note shows (text and placement)
         self._info_due = 0.0               # time.monotonic() from which a Play frame updates the training info
         self._wire()
@@ -350,7 +341,7 @@ class Playground(_base.Panel):
         self._layout_keys = {}
         for figure in self.figures.values():
             figure.canvas.mpl_connect("draw_event", lambda _event, figure=figure: figure.set_layout_engine("none"))
-            # ipympl's front-end offers a resize handle (whatever live_figure asked): lay out the new size
+            # a resize (a page with another devicePixelRatio): lay out the new size
             figure.canvas.mpl_connect("resize_event",
                                       lambda _event, figure=figure: figure.set_layout_engine("constrained"))
 
@@ -375,7 +366,7 @@ class Playground(_base.Panel):
 
     @property
     def playing(self) -> bool:
-        return self._loop is not None and self._loop.playing
+        return self.loop.playing
 
     def step(self, k_frames: int = 1) -> None:
         """What the Step button does, ``k_frames`` times: train one chunk (the step-size menu), then show it."""
@@ -394,36 +385,14 @@ class Playground(_base.Panel):
 
     def toggle_play(self) -> None:
         """What the Play/Pause button does."""
-        if self.playing:
-            self.pause()
-        else:
-            self.play()
+        self.loop.toggle()
 
     def play(self) -> bool:
         """Start training in frames on the kernel's event loop; False (and a note) without one."""
-        if self.playing:
-            return True
-        if self.trainer.diverged:
-            self._show()
-            return False
-        # a fresh loop per Play: a paused loop's task may still be asleep, and must not wake up playing
-        loop = _base.PlayLoop(self._frame, on_error=self.report, frame_interval=0.0, pause=0.0005)
-        loop.on_stop = lambda: self._on_stop(loop)
-        if not loop.play():
-            self.status.show("Play needs a running event loop (a Jupyter kernel); use Step here.", "warning")
-            return False
-        self._loop = loop
-        self._trained_until = None
-        self._set_play_button(True)
-        return True
+        return self.loop.play()
 
     def pause(self) -> None:
-        playing = self.playing
-        if self._loop is not None:
-            self._loop.pause()
-        self._set_play_button(False)
-        if playing:
-            self._show()           # the status line says where training stopped, now (see STATUS_SECONDS)
+        self.loop.pause()
 
     def reset(self) -> None:
         """What the Reset button does: pause, then a fresh network and Trainer from the current controls."""
@@ -443,60 +412,18 @@ class Playground(_base.Panel):
         return _code(self._built, self._log, self.trainer)
 
     # --- frames ---------------------------------------------------------------------------
-    def _frame(self) -> bool:
-        """One Play frame: training (FRAME_BUDGET seconds, or TRAINING_SHARE of the time), then
-        the views. False stops."""
-        trainer = self.trainer
-        if trainer.diverged:
+    def _can_play(self) -> bool:
+        if self.trainer.diverged:
+            self._show()             # the status says why, and to press Reset
             return False
-        started = time.perf_counter()
-        budget = self._training_budget(started)
-        steps = int(min(MAX_STEPS_PER_FRAME, max(1, budget / self._seconds_per_step)))
-        before = trainer.steps
-        trainer.step(steps)
-        self._trained_until = time.perf_counter()
-        taken, seconds = trainer.steps - before, self._trained_until - started
-        self._time_spent[0] += seconds
-        self._last_training = seconds
-        if taken:
-            per_step = seconds / taken
-            self._seconds_per_step = 0.5 * self._seconds_per_step + 0.5 * per_step
-            self._steps_per_second = 1.0 / per_step
-        self._show(playing=True)
-        return trainer.diverged is None
+        return True
 
-    def _training_budget(self, now: float) -> float:
-        """Seconds of training for this frame: FRAME_BUDGET, or TRAINING_SHARE of the time when
-        the rest of a frame (updating the views, rendering and sending pictures, clicks) is
-        slower than that leaves room for; plus, for a while, time to catch up after an
-        occasional long interruption (a full redraw of a plot), so that over the last seconds
-        training gets its share while the frames keep coming."""
-        ratio = TRAINING_SHARE / (1.0 - TRAINING_SHARE)
-        if self._trained_until is None:            # the first frame of a Play
-            self._others.clear()
-            self._time_spent = [0.0, 0.0]
-            return FRAME_BUDGET
-        other = now - self._trained_until          # all the kernel did since the last frame's training
-        self._others.append(other)
-        decay = 0.5 ** ((self._last_training + other) / 2.0)   # the accounts look back ~2 s
-        trained, elsewhere = self._time_spent
-        self._time_spent = [trained * decay, (elsewhere + other) * decay]
-        typical = sorted(self._others)[len(self._others) // 3]     # a full redraw now and then is not typical
-        budget = max(FRAME_BUDGET, ratio * typical)
-        behind = ratio * self._time_spent[1] - self._time_spent[0]
-        return min(budget + min(max(behind, 0.0), budget), MAX_FRAME_BUDGET)
+    def _train(self, budget: float) -> bool | None:
+        return train_for(self.trainer, budget, self._rate, self.loop.clock, MAX_STEPS_PER_FRAME)
 
-    def _on_stop(self, loop: _base.PlayLoop) -> None:
-        if loop is self._loop:
-            self._set_play_button(False)
-            self._steps_per_second = math.nan
-            self._trained_until = None
-            self._show()
-
-    def _set_play_button(self, playing: bool) -> None:
-        play = self.buttons["play"]
-        play.description, play.icon = ("Pause", "pause") if playing else ("Play", "play")
-        play.button_style = "warning" if playing else "success"
+    def _on_stop(self) -> None:
+        self._rate.per_second = math.nan
+        self._show()
 
     # --- reacting to controls ---------------------------------------------------------------
     def _on_reset_control(self, name: str, change) -> None:
@@ -576,7 +503,7 @@ class Playground(_base.Panel):
                                    optimizer=s["optimizer"], clip=s["clip"], l2=s["l2"], seed=s["seed"])
         finally:
             self._quiet = quiet
-        self._seconds_per_step = 1e-3       # re-measured on the first frames of the new network
+        self._rate = Rate()                 # re-measured on the first frames of the new network
         self._built = dict(s, sizes=sizes, output=data.output, loss=data.loss)
         self._log: list[tuple] = []         # ("step", k) and ("set", attribute, value), in order
         self._logged_steps = 0
@@ -608,69 +535,87 @@ class Playground(_base.Panel):
         self._notice = (text, time.monotonic() + NOTICE_SECONDS, self.trainer.steps)
 
     def _show(self, playing: bool = False) -> None:
-        """Update the views' data in place, ask each canvas for a new picture (rendered when the
-        browser asks: see LiveCanvas), and update the status line, the info labels and the code.
+        """Update the views' data in place, send each plot's new state to the page (canvas.py), and
+        update the status line, the info labels and the code.
 
         ``playing``: a Play frame, which may leave the boundary for a later frame (BOUNDARY_PACE).
         """
-        trainer, views = self.trainer, self.views
         self._sync_log()
-        if trainer.clip != views.gradients.clip:
-            views.gradients.set_clip(trainer.clip)
-        now = time.perf_counter()
-        boundary_due = not playing or now >= self._boundary_due
+        if self.trainer.clip != self.views.gradients.clip:
+            self.views.gradients.set_clip(self.trainer.clip)
+        started = self.loop.clock()
+        boundary_due = not playing or started >= self._boundary_due
         if boundary_due:
-            views.boundary.update(trainer.net, draw=False)
-            boundary_seconds = time.perf_counter() - now
+            self.views.boundary.update(self.trainer.net, draw=False)
+        boundary_seconds = self.loop.clock() - started
+        self._update_step_views(playing)
+        self._show_note()
+        self._relayout_if_labels_changed()
+        shown = [self.canvases[name] for name in (("boundary",) if boundary_due else ()) + ("loss", "gradients")]
+        before = shown[0].seconds_spent()
+        canvas.show_together(shown)            # their scenes go together: the page paints them on one frame
+        if boundary_due:
+            # its cost: the forward pass over its grid, and its scene and image (not the other views' updates)
+            self._boundary_due = started + BOUNDARY_PACE * (boundary_seconds + shown[0].seconds_spent() - before)
+        if not playing or time.monotonic() >= self._info_due:     # a message to the browser: a few a second
+            self._info_due = time.monotonic() + INFO_SECONDS
+            self._show_training_info()
+        self._show_status(playing)
+        if self.code.layout.display != "none":
+            self._refresh_code()
+
+    def _update_step_views(self, playing: bool) -> None:
+        """The loss and gradient views: their data, and step axes that suit playing or not."""
+        trainer, views = self.trainer, self.views
+        ahead = AHEAD_SECONDS * self._rate.per_second if playing and self._rate.per_second > 0 else 0.0
         for view in (views.loss, views.gradients):
             # while playing, a step axis that grows leaves room for the next AHEAD_SECONDS of steps
             # (each change redraws the plot whole); when it stops, the axis fits the steps again
-            view.ahead = AHEAD_SECONDS * self._steps_per_second if playing and self._steps_per_second > 0 else 0.0
+            view.ahead = ahead
             if not playing and view.ax.get_xlim()[1] > max(1.25 * trainer.steps, trainer.steps_per_epoch):
                 view.ax.set_xlim(0, max(1.02 * trainer.steps, 1.0))
             view.update(trainer.history, draw=False)
-        if not trainer.steps:                 # empty axes: a step axis of one epoch, not -0.05..0.05,
-            for view in (views.loss, views.gradients):
-                if view.ax.get_xlim() != (0, trainer.steps_per_epoch):
-                    view.ax.set_xlim(0, trainer.steps_per_epoch)
-            start = trainer.evaluate("train")[0]     # and a loss axis around the loss to come
-            if math.isfinite(start) and start > 0:
-                limits = (start / 4, start * 4) if views.loss.log else (0, 1.5 * start)
-                if views.loss.ax.get_ylim() != limits:
-                    views.loss.ax.set_ylim(*limits)
+        if not trainer.steps:
+            self._empty_axes()
+
+    def _empty_axes(self) -> None:
+        """Before the first step: a step axis of one epoch (not -0.05..0.05), and a loss axis around
+        the loss to come."""
+        trainer, views = self.trainer, self.views
+        for view in (views.loss, views.gradients):
+            if view.ax.get_xlim() != (0, trainer.steps_per_epoch):
+                view.ax.set_xlim(0, trainer.steps_per_epoch)
+        start = trainer.evaluate("train")[0]
+        if math.isfinite(start) and start > 0:
+            limits = (start / 4, start * 4) if views.loss.log else (0, 1.5 * start)
+            if views.loss.ax.get_ylim() != limits:
+                views.loss.ax.set_ylim(*limits)
+
+    def _show_note(self) -> None:
+        trainer = self.trainer
         if trainer.diverged:        # bottom right: the loss is high there only after it blew up
             self._set_note(text=f"diverged at step {trainer.steps}: see the status line", position=(0.98, 0.04),
                            ha="right", va="bottom", color=plots.PALETTE["clip"], visible=True)
         else:
             self._set_note(text="press Play or Step to train", position=(0.5, 0.42), ha="center",
                            va="center", color=plots.PALETTE["ink"], visible=not trainer.steps)
-        self._relayout_if_labels_changed()
-        shown = ("boundary", "loss", "gradients") if boundary_due else ("loss", "gradients")
-        canvases = [self.canvases[name] for name in shown]
-        before = canvases[0].seconds_spent()
-        _layered.show_together(canvases)       # their scenes go together: the page paints them on one frame
-        if boundary_due:
-            # its cost: the forward pass over its grid, and its scene and image (not the other views' updates)
-            self._boundary_due = now + BOUNDARY_PACE * (boundary_seconds + canvases[0].seconds_spent() - before)
-        if not playing or time.monotonic() >= self._info_due:     # a message to the browser: a few a second
-            self._info_due = time.monotonic() + INFO_SECONDS
-            self._show_training_info()
+
+    def _show_status(self, playing: bool) -> None:
+        trainer = self.trainer
         if trainer.diverged:
             self.status.show(f"{trainer.diverged} Press Reset to start again.", "warning")
-        elif playing and time.monotonic() - self.status.shown_at < STATUS_SECONDS:
-            pass                             # a message and a re-render: ~10 a second at most
-        else:
-            text = plots.status(trainer)
-            if trainer.steps == 0:
-                text = "ready: press Play or Step  ·  " + text
-            if self.playing and math.isfinite(self._steps_per_second):
-                text += f"  ·  {self._steps_per_second:,.0f} steps/s"
-            notice, until, steps = self._notice
-            if notice and (time.monotonic() < until or trainer.steps == steps):
-                text = f"{notice}  ·  {text}"
-            self.status.show(text)
-        if self.code.layout.display != "none":
-            self._refresh_code()
+            return
+        if playing and time.monotonic() - self.status.shown_at < STATUS_SECONDS:
+            return                           # a message and a re-render: ~10 a second at most
+        text = plots.status(trainer)
+        if trainer.steps == 0:
+            text = "ready: press Play or Step  ·  " + text
+        if self.playing and math.isfinite(self._rate.per_second):
+            text += f"  ·  {self._rate.per_second:,.0f} steps/s"
+        notice, until, steps = self._notice
+        if notice and (time.monotonic() < until or trainer.steps == steps):
+            text = f"{notice}  ·  {text}"
+        self.status.show(text)
 
     def _set_note(self, **properties) -> None:
         """Show the loss note so; a change only when it changes (a change redraws the whole figure)."""

@@ -28,7 +28,8 @@ from backprop_kit import _checks, activations, datasets, losses, plots
 from backprop_kit.network import INITS
 
 from . import _args
-from ._base import Panel, button, full_frames, live_figure, lr_slider, styled
+from ._base import ControlValue, Panel, button, intro, lr_slider, styled
+from .canvas import live_figure, show_together
 
 STAGES = ("forward", "loss", "gradient", "update")
 TITLES = {"forward": "Forward", "loss": "Loss", "gradient": "Gradient", "update": "Update"}
@@ -48,7 +49,7 @@ NEGATIVE, POSITIVE = "#2166ac", "#b2182b"        # blue < 0 < red, everywhere in
 
 
 def _pale(color, strength):
-    return plots._pale(color, strength)
+    return plots.pale(color, strength)
 
 
 SIGN_COLORMAP = LinearSegmentedColormap.from_list(
@@ -249,7 +250,6 @@ class Board:
         height = FOOTER_H + sum(HEADING_H + SECTION_GAP + sum(self._line_height(line) for line in lines[key])
                                 + ROW_GAP * (len(lines[key]) - 1) for key in lines)
         self.figure, self.canvas = live_figure(width, height, css_class)
-        full_frames(self.canvas)
         self.figure.set_layout_engine("none")
         self.width, self.height = width, height
         # one Axes over the whole figure, in inches from the top left corner
@@ -262,33 +262,38 @@ class Board:
         self.state_texts: dict = {}
         y = 0.0
         for section in sections:
-            y += SECTION_GAP
-            middle = y + HEADING_H * 0.5
-            ax.text(MARGIN, middle, section.heading, fontsize=HEADING_SIZE, fontweight="bold", color=INK,
-                    va="center")
-            ax.text(MARGIN + _text_width(section.heading, HEADING_SIZE) * 1.1 + 0.15, middle, section.explanation,
-                    fontsize=LABEL_SIZE + 1, color=FAINT, va="center")
-            self.state_texts[section.key] = ax.text(width - MARGIN, middle, "", va="center", ha="right",
-                                                    fontsize=LABEL_SIZE + 1.5, color=INK)
-            y += HEADING_H
-            for k, line in enumerate(lines[section.key]):
-                y += ROW_GAP if k else 0.0
-                top = y + self._title_height(line)
-                rows_high = max(block.rows for block, _ in line) * CELL_H
-                x = MARGIN
-                for block, arrow in line:
-                    if arrow:
-                        ax.text(x + GAP / 2, top + min(block.rows * CELL_H, rows_high) / 2, "→", fontsize=12,
-                                color="#b0b0b0", ha="center", va="center")
-                    x += GAP if arrow or x > MARGIN else 0.0
-                    label, body, slot = self._slot(block)
-                    kind = Bars if block.bars else Matrix
-                    self.blocks[block.key] = kind(ax, x + label + (slot - label - body) / 2, top, body, block,
-                                                  VALUE_SIZE)
-                    x += slot
-                y = top + rows_high
+            y = self._place_section(section, lines[section.key], y + SECTION_GAP)
         if footer:
             ax.text(MARGIN, height - FOOTER_H * 0.45, footer, fontsize=LABEL_SIZE, color=FAINT, va="center")
+
+    def _place_section(self, section: Section, lines: list, y: float) -> float:
+        """A section's heading at ``y`` (inches from the top), then its lines of blocks; returns the y below."""
+        ax, middle = self.ax, y + HEADING_H * 0.5
+        ax.text(MARGIN, middle, section.heading, fontsize=HEADING_SIZE, fontweight="bold", color=INK, va="center")
+        ax.text(MARGIN + _text_width(section.heading, HEADING_SIZE) * 1.1 + 0.15, middle, section.explanation,
+                fontsize=LABEL_SIZE + 1, color=FAINT, va="center")
+        self.state_texts[section.key] = ax.text(self.width - MARGIN, middle, "", va="center", ha="right",
+                                                fontsize=LABEL_SIZE + 1.5, color=INK)
+        y += HEADING_H
+        for k, line in enumerate(lines):
+            top = y + (ROW_GAP if k else 0.0) + self._title_height(line)
+            y = top + self._place_line(line, top)
+        return y
+
+    def _place_line(self, line: list, top: float) -> float:
+        """One line of blocks (each with its arrow), their tables' tops at ``top``; returns their height."""
+        rows_high = max(block.rows for block, _ in line) * CELL_H
+        x = MARGIN
+        for block, arrow in line:
+            if arrow:
+                self.ax.text(x + GAP / 2, top + min(block.rows * CELL_H, rows_high) / 2, "→", fontsize=12,
+                             color="#b0b0b0", ha="center", va="center")
+            x += GAP if arrow or x > MARGIN else 0.0
+            label, body, slot = self._slot(block)
+            kind = Bars if block.bars else Matrix
+            self.blocks[block.key] = kind(self.ax, x + label + (slot - label - body) / 2, top, body, block, VALUE_SIZE)
+            x += slot
+        return rows_high
 
     # -- layout in inches --
     @staticmethod
@@ -330,8 +335,6 @@ class Board:
         self.state_texts[section].set_text(text)
         self.state_texts[section].set_color(color)
 
-    def draw(self) -> None:
-        self.figure.canvas.draw_idle()
 
 
 # --- the network diagram and the loss per batch -------------------------------------------
@@ -454,16 +457,15 @@ class StageStepper(Panel):
         self.gradcheck_output.add_class("bk-gradcheck-result")
 
         # figures: the network and loss per batch on top, the four stages below
-        self.network_figure, network_canvas = live_figure(7.2, 2.2, "bk-plot-network")
-        full_frames(network_canvas)
+        self.network_figure, self.network_canvas = live_figure(7.2, 2.2, "bk-plot-network")
         self.network_figure.set_layout_engine("none")
         diagram_ax = self.network_figure.add_axes([0.01, 0.02, 0.44, 0.86])
         self.diagram = NetworkDiagram(diagram_ax, sizes)
         self.loss_ax = self.network_figure.add_axes([0.57, 0.2, 0.40, 0.66])
         self.loss_line, = self.loss_ax.plot([], [], color=plots.PALETTE["train"], marker="o", markersize=3.5,
                                             linewidth=1.3, markeredgecolor="white", markeredgewidth=0.5)
-        plots._style(self.loss_ax, "loss per batch", "batch", None)
-        plots._step_axis(self.loss_ax)
+        plots.style(self.loss_ax, "loss per batch", "batch", None)
+        plots.step_axis(self.loss_ax)
         self._sample_labels = [str(k + 1) for k in range(batch_size)]
         self.board = Board(_sections(sizes, self._sample_labels, self.loss, data.task, activation),
                            footer="Colours: blue < 0 < red, scaled per table. Numbers rounded to 3 decimals. "
@@ -478,19 +480,17 @@ class StageStepper(Panel):
         self.on_click(self.reset_button, self.reset)
         self.on_click(self.gradcheck_button, self.check_gradient)
 
-        intro = widgets.HTML(
-            "<b>One mini-batch through the four stages of training.</b> Press the numbered buttons in "
-            "order; each calls the real stage (<code>bk.forward</code>, <code>bk.loss</code>, "
-            "<code>bk.gradient</code>, <code>bk.update</code>) and fills in its part of the figure.")
         buttons = widgets.HBox([*self.stage_buttons.values(), _spacer(), self.step_button, self.reset_button,
                                 _spacer(), self.gradcheck_button], layout=widgets.Layout(flex_flow="row wrap"))
         self.children = [
-            intro,
+            intro("One mini-batch through the four stages of training.", "Press the numbered buttons in "
+                  "order; each calls the real stage (<code>bk.forward</code>, <code>bk.loss</code>, "
+                  "<code>bk.gradient</code>, <code>bk.update</code>) and fills in its part of the figure."),
             widgets.HBox([self.activation_control, self.lr_control]),
             buttons,
             self.status,
             self.gradcheck_output,
-            network_canvas,
+            self.network_canvas,
             self.board.canvas,
         ]
         self._build_network(activation)
@@ -498,14 +498,8 @@ class StageStepper(Panel):
         self._draw()
 
     # --- what the buttons do ------------------------------------------------------------
-    @property
-    def activation(self) -> str:
-        return self.activation_control.value
-
-    @property
-    def lr(self) -> float:
-        """The learning rate the next Update uses."""
-        return float(self.lr_control.value)
+    activation = ControlValue("activation_control")
+    lr = ControlValue("lr_control", float, "The learning rate the next Update uses.")
 
     def run(self, stage: str) -> None:
         """Run ``stage`` ('forward', 'loss', 'gradient', 'update') if it is the next one; otherwise
@@ -718,8 +712,7 @@ class StageStepper(Panel):
         self.status.show(text)
 
     def _draw(self) -> None:
-        self.board.draw()
-        self.network_figure.canvas.draw_idle()
+        show_together([self.network_canvas, self.board.canvas])     # (each sent whole when it changed)
 
 
 # --- helpers --------------------------------------------------------------------------------

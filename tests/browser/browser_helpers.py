@@ -426,7 +426,7 @@ css => {
 
 
 def canvas_fingerprint(page, css: str) -> str | None:
-    """toDataURL() of the ipympl canvas inside the first element matching `css`.
+    """toDataURL() of the canvas (a panel's LayeredCanvas) inside the first element matching `css`.
 
     None: no such element or canvas yet; '' : the canvas exists but is still blank.
     """

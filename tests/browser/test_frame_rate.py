@@ -26,7 +26,9 @@ NB = "playground.ipynb"
 PLOTS = ("bk-plot-boundary", "bk-plot-loss", "bk-plot-gradients")
 WINDOW = 5.0          # seconds of playing measured
 WARM_UP = 1.5         # seconds of playing before the window (first frames, layouts)
-FLOOR_FPS = 5.0       # a live view below this is broken, not slow
+# each plot's own floor: a live view below it is broken, not slow (the boundary is shown once its
+# own cost has passed BOUNDARY_PACE times over, so it may paint fewer frames than the step plots)
+FLOOR_FPS = {"bk-plot-boundary": 1.0, "bk-plot-loss": 5.0, "bk-plot-gradients": 5.0}
 
 _COUNT_FRAMES_JS = """
 () => {
@@ -68,7 +70,7 @@ print("HEADLESS", _steps / (_time.perf_counter() - _start))
 _KERNEL_STATS_START = """
 import time as _time
 def _bk_stats():
-    out = {"frames": panel._loop.frames if panel._loop else 0, "time": _time.perf_counter(),
+    out = {"frames": panel.loop.frames, "time": _time.perf_counter(),
            "cpu": _time.process_time(), "show": getattr(panel, "_bk_show_seconds", 0.0),
            "training": getattr(panel, "_bk_training_seconds", 0.0)}
     for _name, _canvas in panel.canvases.items():
@@ -96,7 +98,7 @@ print(f"KERNEL frames {(_bk_after['frames'] - _bk_before['frames']) / _seconds:.
       f"CPU {(_bk_after['cpu'] - _bk_before['cpu']) / _seconds:.0%} of the window, "
       f"training {(_bk_after['training'] - _bk_before['training']) / _seconds:.0%} of it, "
       f"showing (views, scenes, status) {(_bk_after['show'] - _bk_before['show']) / _seconds:.0%}")
-_o = sorted(panel._others)
+_o = panel.loop.budget.between_trainings()
 print("KERNEL between trainings (ms): " + ", ".join(f"{q}% {1000 * _o[int(q / 100 * (len(_o) - 1))]:.0f}" for q in (10, 33, 50, 90)))
 for _name in panel.figures:
     _a, _b = _bk_after[_name], _bk_before[_name]
@@ -237,7 +239,8 @@ def test_playground_live_view_frame_rate(lab, page):
         {"fps": fps, "steps_per_second": live, "headless": headless}) + "\n")
 
     assert page.bk_errors == []
-    assert min(fps.values()) > FLOOR_FPS or fps["bk-plot-boundary"] > 0, report
+    slow = {name: round(fps[name], 1) for name in PLOTS if not fps[name] > FLOOR_FPS[name]}
+    assert slow == {}, report
     # the plots paint together (layered.js: painter): ~2.8 per page frame, 1.6 when each painted alone
     assert sum(map(len, frames.values())) / max(batches, 1) > 2.2, report
     assert live > 0, report

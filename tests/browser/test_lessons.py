@@ -39,7 +39,7 @@ def panels_built(cells) -> list[str]:
 
 
 def canvases_in_panels(page) -> list[str]:
-    """One CSS selector per plot inside a panel (an ipympl canvas or a LayeredCanvas; nth-of-type paths
+    """One CSS selector per plot inside a panel (a LayeredCanvas; nth-of-type paths
     are brittle: tag them)."""
     return page.evaluate(
         """() => {
