@@ -209,6 +209,19 @@ FEATURES = {
 }
 
 
+def feature_names(names) -> tuple[str, ...]:
+    """``names`` checked: a non-empty list of FEATURES' names, each once; as a tuple."""
+    if isinstance(names, str) or not isinstance(names, (list, tuple)) or not names:
+        raise TypeError(f"names must be a non-empty list of feature names, e.g. ['x1', 'x2']; "
+                        f"got {_checks._show(names)}")
+    for i, name in enumerate(names):
+        _checks.choice(f"names[{i}]", name, FEATURES)
+    if len(set(names)) != len(names):
+        twice = sorted({name for name in names if list(names).count(name) > 1})
+        raise ValueError(f"names must list each feature once; got {twice} more than once in {list(names)!r}")
+    return tuple(names)
+
+
 def features(X, names) -> np.ndarray:
     """The columns ``names`` computed from 2-D inputs X (n, 2), in that order: (n, len(names)).
 
@@ -220,13 +233,20 @@ def features(X, names) -> np.ndarray:
         array([[ 0.5, -1. ,  4. ]])
     """
     X = _checks.matrix("X", X, columns=2)
-    if isinstance(names, str) or not isinstance(names, (list, tuple)) or not names:
-        raise TypeError(f"names must be a non-empty list of feature names, e.g. ['x1', 'x2']; "
-                        f"got {_checks._show(names)}")
-    for i, name in enumerate(names):
-        _checks.choice(f"names[{i}]", name, FEATURES)
-    if len(set(names)) != len(names):
-        twice = sorted({name for name in names if list(names).count(name) > 1})
-        raise ValueError(f"names must list each feature once; got {twice} more than once in {list(names)!r}")
+    names = feature_names(names)
     x1, x2 = X[:, 0], X[:, 1]
     return np.column_stack([FEATURES[name](x1, x2) for name in names])
+
+
+def with_features(data: Dataset, names) -> Dataset:
+    """The same split of 2-D ``data`` with each X replaced by ``features(X, names)``: what a network
+    over those input features trains on (``Network([len(names), ...])``). Labels, task and name stay."""
+    if not isinstance(data, Dataset):
+        raise TypeError(f"data must be a backprop_kit Dataset; got {_checks._show(data)}")
+    if data.n_inputs != 2:
+        raise ValueError(f"data must have 2 inputs (x1, x2) to compute features from; dataset "
+                         f"{data.name!r} has {data.n_inputs}")
+    names = feature_names(names)
+    X_train = features(data.X_train, names) if len(data.X_train) else np.empty((0, len(names)))
+    X_test = features(data.X_test, names) if len(data.X_test) else np.empty((0, len(names)))
+    return Dataset(X_train, data.y_train, X_test, data.y_test, data.task, data.name, data.classes)

@@ -31,7 +31,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import LogLocator
 
 from . import activations as _activations
-from .datasets import Dataset
+from .datasets import Dataset, features
 from ._threads import one_blas_thread
 from .network import Network
 from .stages import _forward
@@ -712,6 +712,17 @@ class GradientNormView:
 
 # --- decision boundary / fitted curve -------------------------------------------------
 
+def square_plane(X) -> tuple[float, float, float, float]:
+    """The square (x1 low, high, x2 low, high) around 2-D points X with a 12% margin: the plane
+    the boundary and the network's neurons are drawn over."""
+    X = np.asarray(X, dtype=float)
+    if not len(X):
+        return (-1.0, 1.0, -1.0, 1.0)
+    low, high = X.min(axis=0), X.max(axis=0)
+    centre, half = (low + high) / 2, (high - low).max() / 2 * 1.12 + 1e-9
+    return (centre[0] - half, centre[0] + half, centre[1] - half, centre[1] + half)
+
+
 class BoundaryView:
     """What the network computes over the input space, with the data on top.
 
@@ -723,9 +734,13 @@ class BoundaryView:
     The grid is made once per dataset; ``update(net)`` runs the forward pass on it
     (the core's ``_forward``, no checks per frame) and calls ``set_data`` on the same image or line.
     ``set_dataset(dataset)`` rebuilds the artists for another dataset (a learner's choice, not a frame).
+
+    ``features``: for 2-D data, the names of ``bk.datasets.features`` the network reads instead of
+    x1, x2 (the picture stays over the x1, x2 plane). ``set_dataset(dataset, plane=view.extent)``
+    keeps the plane (x1 from .. to, x2 from .. to) when only the points change.
     """
 
-    def __init__(self, ax=None, dataset: Dataset | None = None, resolution: int = 100):
+    def __init__(self, ax=None, dataset: Dataset | None = None, resolution: int = 100, features=None):
         if not isinstance(dataset, Dataset):
             raise TypeError(f"dataset must be a backprop_kit Dataset; got {dataset!r}")
         if not (isinstance(resolution, int) and 2 <= resolution <= 1000):
@@ -737,13 +752,18 @@ class BoundaryView:
         self.image = None          # AxesImage (2-D inputs)
         self.curve = None          # Line2D (1-D inputs)
         self._artists = []
-        self.set_dataset(dataset)
+        self.set_dataset(dataset, features)
 
     # -- building (once per dataset) --
-    def set_dataset(self, dataset: Dataset) -> None:
-        """Show another dataset: new grid, new points, same Axes."""
+    def set_dataset(self, dataset: Dataset, features=None, plane=None) -> None:
+        """Show another dataset: new grid (over ``plane``, if given: (x1 low, high, x2 low, high)),
+        new points, same Axes; ``features``: what the network reads (see the class)."""
         if not isinstance(dataset, Dataset):
             raise TypeError(f"dataset must be a backprop_kit Dataset; got {dataset!r}")
+        if features is not None and dataset.n_inputs != 2:
+            raise ValueError(f"features need 2-D data (x1, x2); dataset {dataset.name!r} has "
+                             f"{dataset.n_inputs} inputs")
+        self.features = None if features is None else tuple(features)
         for artist in self._artists:
             artist.remove()
         self._artists, self.image, self.curve = [], None, None
@@ -753,7 +773,7 @@ class BoundaryView:
         X = np.concatenate([dataset.X_train, dataset.X_test])
         d = dataset.n_inputs
         if d == 2:
-            self._build_image(X)
+            self._build_image(X, plane)
         elif d == 1 and dataset.task != "multiclass":
             self._build_curve(X)
         else:
@@ -765,15 +785,16 @@ class BoundaryView:
         style(ax, f"{dataset.name}: {what}", "x₁", "x₂" if d == 2 else ("y" if d == 1 else None))
         ax.grid(d != 2)
 
-    def _build_image(self, X) -> None:
+    def _build_image(self, X, plane=None) -> None:
         ax, data, n = self.ax, self.dataset, self.resolution
-        low, high = X.min(axis=0), X.max(axis=0)
-        centre, half = (low + high) / 2, (high - low).max() / 2 * 1.12 + 1e-9   # square, 12% margin
-        xs = np.linspace(centre[0] - half, centre[0] + half, n)
-        ys = np.linspace(centre[1] - half, centre[1] + half, n)
+        extent = tuple(float(v) for v in (plane or square_plane(X)))
+        xs = np.linspace(extent[0], extent[1], n)
+        ys = np.linspace(extent[2], extent[3], n)
         gx, gy = np.meshgrid(xs, ys)
-        self._grid = np.column_stack([gx.ravel(), gy.ravel()]).astype(np.float32)   # (n*n, 2), rows from the bottom
-        extent = (xs[0], xs[-1], ys[0], ys[-1])
+        plane_points = np.column_stack([gx.ravel(), gy.ravel()])                 # (n*n, 2), rows from the bottom
+        self._grid = (plane_points if self.features is None else features(plane_points, self.features)
+                      ).astype(np.float32)
+        self.extent = extent
         if data.task == "binary":
             blank = np.full((n, n), 0.5)
             self.image = ax.imshow(blank, cmap=BINARY_COLORMAP, vmin=0.0, vmax=1.0, origin="lower",
@@ -785,6 +806,7 @@ class BoundaryView:
                                    interpolation="bilinear", zorder=0)
         else:
             span = np.concatenate([data.y_train, data.y_test]).ravel()
+            span = span if len(span) else np.array([0.0, 1.0])
             self.image = ax.imshow(np.zeros((n, n)), cmap="viridis", vmin=span.min(), vmax=span.max(),
                                    origin="lower", extent=extent, interpolation="bilinear", zorder=0)
         self._artists.append(self.image)
@@ -841,8 +863,10 @@ class BoundaryView:
 
         A picture needs no more than float32, which runs the forward pass several times faster.
         """
-        if net.sizes[0] != self.dataset.n_inputs:
-            raise ValueError(f"net must take {self.dataset.n_inputs} inputs to draw dataset "
+        inputs = self._grid.shape[1] if self._grid is not None else self.dataset.n_inputs
+        if net.sizes[0] != inputs:
+            reads = f" ({', '.join(self.features)})" if self.features else ""
+            raise ValueError(f"net must take {inputs} inputs{reads} to draw dataset "
                              f"{self.dataset.name!r}; its sizes are {list(net.sizes)}")
         with np.errstate(all="ignore"), one_blas_thread():
             display = Network._from_parameters(net, [W.astype(np.float32) for W in net.weights],

@@ -132,30 +132,12 @@ class Trainer:
                  batch_size: int = 32, optimizer="sgd", clip: float | None = None, l2: float = 0.0,
                  seed: int | None = 0):
         _check_network(net)
-        if not isinstance(data, Dataset):
-            raise TypeError(f"data must be a backprop_kit Dataset (from bk.datasets.make or "
-                            f"bk.datasets.from_arrays); got {_checks._show(data)}")
+        _check_dataset(data)
         loss = data.loss if loss is None else loss
         self._spec = losses.get(loss)
         losses.check_pairing(loss, net.output)
-        if net.sizes[0] != data.n_inputs:
-            raise ValueError(f"net must take {data.n_inputs} inputs to fit dataset {data.name!r}; "
-                             f"its sizes are {list(net.sizes)}")
-        if net.sizes[-1] != data.n_outputs and not self._spec.regression:
-            raise ValueError(f"net must have {data.n_outputs} output(s) for the {data.task} dataset "
-                             f"{data.name!r}; its sizes are {list(net.sizes)}")
-        if data.task == "regression" and not self._spec.regression:
-            fits = [name for name, spec in losses.REGISTRY.items() if spec.regression]
-            raise ValueError(f"loss must be one of {', '.join(map(repr, fits))} for the regression dataset "
-                             f"{data.name!r}; got {loss!r}")
-        k = net.sizes[-1]
-        # targets in the loss's canonical form, once, so each step only slices them
-        self._y_train = losses.targets(data.y_train, loss, len(data.y_train), k, argument="data.y_train",
-                                       dtype=net.dtype)
-        self._y_test = (losses.targets(data.y_test, loss, len(data.y_test), k, argument="data.y_test",
-                                       dtype=net.dtype) if len(data.y_test) else None)
-        self._X_train = data.X_train.astype(net.dtype)
-        self._X_test = data.X_test.astype(net.dtype)
+        self.loss = loss
+        prepared = self._prepare(data, net)
         self.l2 = _check_l2(l2, net)
         if seed is not None:
             seed = _checks.number("seed", seed, low=0, integer=True)
@@ -163,13 +145,13 @@ class Trainer:
             lr = _checks.number("lr", lr, low=0, low_open=True)
         if not isinstance(optimizer, optimizers.Optimizer):
             optimizer = optimizers.make(optimizer, DEFAULT_LR if lr is None else lr)
+        self._X_train = prepared[0]             # (the batch size is checked against its length)
         self.batch_size = batch_size
         self.clip = clip
         if lr is not None:      # only now that every argument is checked: a failed call changes nothing
             optimizer.lr = lr
         self.net = net           # (a property: also forgets what is known of the weights' size)
-        self.data = data
-        self.loss = loss
+        self._data, (self._X_train, self._y_train, self._X_test, self._y_test) = data, prepared
         self.optimizer = optimizer
         self.seed = seed
         self.history = History(net.n_layers)
@@ -179,6 +161,44 @@ class Trainer:
         self._rng = np.random.default_rng(seed)
         self._shuffle()
         self._smoothed = None
+
+    def _prepare(self, data, net: Network) -> tuple:
+        """``data``'s arrays as a step uses them: (X_train, y_train, X_test, y_test) in the network's
+        dtype, the targets in the loss's canonical form (once, so each step only slices them);
+        refuses data the network or the loss cannot take."""
+        _check_dataset(data)
+        if net.sizes[0] != data.n_inputs:
+            raise ValueError(f"net must take {data.n_inputs} inputs to fit dataset {data.name!r}; "
+                             f"its sizes are {list(net.sizes)}")
+        if net.sizes[-1] != data.n_outputs and not self._spec.regression:
+            raise ValueError(f"net must have {data.n_outputs} output(s) for the {data.task} dataset "
+                             f"{data.name!r}; its sizes are {list(net.sizes)}")
+        if data.task == "regression" and not self._spec.regression:
+            fits = [name for name, spec in losses.REGISTRY.items() if spec.regression]
+            raise ValueError(f"loss must be one of {', '.join(map(repr, fits))} for the regression dataset "
+                             f"{data.name!r}; got {self.loss!r}")
+        k = net.sizes[-1]
+        y_train = losses.targets(data.y_train, self.loss, len(data.y_train), k, argument="data.y_train",
+                                 dtype=net.dtype)
+        y_test = (losses.targets(data.y_test, self.loss, len(data.y_test), k, argument="data.y_test",
+                                 dtype=net.dtype) if len(data.y_test) else None)
+        return data.X_train.astype(net.dtype), y_train, data.X_test.astype(net.dtype), y_test
+
+    @property
+    def data(self) -> Dataset:
+        """The Dataset being learnt. Setting another one (e.g. with points added or removed, the
+        same task and inputs) goes on training the same network on it: progress, history and the
+        optimizer's state are kept, the next step starts a new epoch order, and the batch size
+        shrinks to the new training set if it must. Its training set may be empty; training then
+        says so until there are points again."""
+        return self._data
+
+    @data.setter
+    def data(self, value: Dataset) -> None:
+        prepared = self._prepare(value, self._net)          # checks first: a refused set changes nothing
+        self._data, (self._X_train, self._y_train, self._X_test, self._y_test) = value, prepared
+        self._batch_size = min(self._batch_size, max(len(self._X_train), 1))
+        self._shuffle()
 
     @property
     def net(self) -> Network:
@@ -206,7 +226,7 @@ class Trainer:
 
     @batch_size.setter
     def batch_size(self, value) -> None:
-        n = len(self._X_train)
+        n = max(len(self._X_train), 1)
         self._batch_size = _checks.number("batch_size", value, low=1, high=n, integer=True,
                                           accepts=f"a whole number from 1 to {n} (the training-set size)")
 
@@ -226,12 +246,13 @@ class Trainer:
 
     @property
     def steps_per_epoch(self) -> int:
-        return math.ceil(len(self._X_train) / self._batch_size)
+        return max(math.ceil(len(self._X_train) / self._batch_size), 1)
 
     # --- training --------------------------------------------------------------
     def step(self, k: int = 1) -> "Trainer":
         """Run k mini-batches (crossing epoch ends as needed). Does nothing once diverged."""
         k = _checks.number("k", k, low=0, integer=True)
+        self._check_points(k)
         # overflow is expected when a run diverges (_step reports it); one BLAS thread: see _threads
         with np.errstate(all="ignore"), one_blas_thread():
             for _ in range(k):
@@ -249,6 +270,7 @@ class Trainer:
         epochs = _checks.number("epochs", epochs, low=0, integer=True)
         if not isinstance(progress, bool):
             raise TypeError(f"progress must be True or False; got {_checks._show(progress)}")
+        self._check_points(epochs)
         target = self.epoch + epochs
         bar = self._progress_bar(epochs) if progress else None
         try:
@@ -262,6 +284,11 @@ class Trainer:
             if bar is not None:
                 bar.close()
         return self
+
+    def _check_points(self, wanted: int) -> None:
+        if wanted and not len(self._X_train) and self.diverged is None:
+            raise ValueError(f"data.X_train must hold points to train on; dataset {self._data.name!r} has "
+                             f"none. Give the Trainer data with training points (trainer.data = ...)")
 
     def _progress_bar(self, epochs: int):
         from tqdm.auto import tqdm        # here, not at the top: ``import backprop_kit`` stays light
@@ -412,6 +439,12 @@ class Trainer:
         status = f"diverged at step {self.steps}" if self.diverged else f"{self.steps} steps"
         return (f"Trainer({self.net.sizes}, {self.data.name!r}, loss={self.loss!r}, lr={self.lr:g}, "
                 f"batch_size={self.batch_size}, optimizer={self.optimizer.name!r}, epoch {self.epoch}, {status})")
+
+
+def _check_dataset(data) -> None:
+    if not isinstance(data, Dataset):
+        raise TypeError(f"data must be a backprop_kit Dataset (from bk.datasets.make or "
+                        f"bk.datasets.from_arrays); got {_checks._show(data)}")
 
 
 def accuracy(output: np.ndarray, y: np.ndarray, task: str) -> float:

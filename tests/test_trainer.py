@@ -1,4 +1,5 @@
 """Trainer: learning, the History it keeps, step/run semantics, live changes and divergence."""
+import dataclasses
 import copy
 import math
 import re
@@ -315,3 +316,42 @@ def test_the_trainer_keeps_the_last_steps_gradients_before_clipping():
         np.testing.assert_allclose(got, want, rtol=1e-10)
     assert bk.global_norm(trainer.gradients) > 1e-3         # the raw gradients: the step was clipped
     assert trainer.history.clipped == [True]
+
+
+def test_new_data_goes_on_training_the_same_network_from_a_new_epoch_order():
+    data = bk.datasets.make("moons", n=100, seed=0)
+    trainer = bk.Trainer(bk.Network([2, 6, 1], seed=0), data, batch_size=50).step(3)
+    net, steps, optimizer_t = trainer.net, trainer.steps, trainer.optimizer.t
+    assert trainer.epoch == 1                        # 75 points in batches of 50: step 3 began epoch 2
+    more = dataclasses.replace(data, X_train=np.vstack([data.X_train, [[0.1, 0.2]]]),
+                               y_train=np.append(data.y_train, 1))
+    trainer.data = more
+    assert trainer.data is more and trainer.net is net and trainer.steps == steps
+    assert trainer.optimizer.t == optimizer_t and trainer._position == 0
+    assert sorted(trainer._order) == list(range(76))
+    trainer.step(2)
+    assert trainer.steps == steps + 2 and trainer.epoch == 2          # the new order's 76 points: 2 steps
+
+
+def test_new_data_with_fewer_points_shrinks_the_batch_and_an_empty_set_says_so():
+    data = bk.datasets.make("moons", n=100, seed=0)
+    trainer = bk.Trainer(bk.Network([2, 6, 1], seed=0), data, batch_size=50)
+    few = dataclasses.replace(data, X_train=data.X_train[:10], y_train=data.y_train[:10])
+    trainer.data = few
+    assert trainer.batch_size == 10
+    empty = dataclasses.replace(data, X_train=data.X_train[:0], y_train=data.y_train[:0])
+    trainer.data = empty
+    with pytest.raises(ValueError, match=r"data.X_train must hold points to train on; dataset 'moons' has none"):
+        trainer.step(1)
+    trainer.step(0)                                  # asking for nothing is fine
+    assert trainer.steps == 0
+
+
+def test_new_data_the_network_cannot_take_is_refused_and_changes_nothing():
+    data = bk.datasets.make("moons", n=100, seed=0)
+    trainer = bk.Trainer(bk.Network([2, 6, 1], seed=0), data)
+    with pytest.raises(ValueError, match=r"net must take 1 inputs to fit dataset 'sine'"):
+        trainer.data = bk.datasets.make("sine", n=50)
+    with pytest.raises(ValueError, match=r"net must have 3 output\(s\) for the multiclass dataset"):
+        trainer.data = bk.datasets.make("spiral", n=60, classes=3)
+    assert trainer.data is data

@@ -56,7 +56,7 @@ import struct
 import time
 import zlib
 from contextlib import contextmanager
-from typing import Protocol, runtime_checkable
+from typing import NamedTuple, Protocol, runtime_checkable
 
 import anywidget
 import matplotlib
@@ -288,6 +288,26 @@ def _reach(artist, renderer) -> float:
 
 # --- the widget -----------------------------------------------------------------------------------
 
+class MouseEvent(NamedTuple):
+    """A click on a LayeredCanvas's picture, or the pointer moving over it or leaving it."""
+
+    kind: str                  # 'click', 'move' or 'leave'
+    x: float | None            # display pixels of the figure, from the left (None: 'leave')
+    y: float | None            # ... from the bottom, as Matplotlib's transforms count
+    shift: bool = False
+
+    @classmethod
+    def from_page(cls, content: dict, figure: Figure) -> "MouseEvent | None":
+        """The event the page sent ({kind, x, y as fractions of the picture, shift}), or None if malformed."""
+        kind = content.get("kind")
+        if kind == "leave":
+            return cls("leave", None, None, False)
+        x, y = content.get("x"), content.get("y")
+        if kind not in ("click", "move") or not all(isinstance(v, (int, float)) and math.isfinite(v) for v in (x, y)):
+            return None
+        return cls(kind, float(x) * figure.bbox.width, float(y) * figure.bbox.height, bool(content.get("shift")))
+
+
 class LayeredCanvas(anywidget.AnyWidget):
     """A widget showing ``figure``; ``show()`` sends its current state (see the module docstring).
 
@@ -302,6 +322,7 @@ class LayeredCanvas(anywidget.AnyWidget):
     scene = traitlets.Dict({}).tag(sync=True)      # one frame: _scene(), packed (see pack)
     css_size = traitlets.List([]).tag(sync=True)   # [width, height] in CSS pixels
     ratio = traitlets.Float(1.0).tag(sync=True)    # the page's devicePixelRatio (set by the front end)
+    mouse = traitlets.Bool(False).tag(sync=True)   # the page sends clicks and moves (see on_mouse)
 
     def __init__(self, figure: Figure, css_class: str | None = None, **kwargs):
         super().__init__(**kwargs)
@@ -323,6 +344,7 @@ class LayeredCanvas(anywidget.AnyWidget):
         self._showing = False        # a page has said "ready": frames wait for its acknowledgements
         self._last_ack = 0.0
         self._held = False           # a frame was held back (the window was full): send it on the next ack
+        self._mouse_handlers = []
         if css_class:
             self.add_class(css_class)
         self.on_msg(self._on_message)
@@ -339,6 +361,14 @@ class LayeredCanvas(anywidget.AnyWidget):
         self._backgrounds.views = views
         self._backgrounds.saved = None
         self._plan = None
+
+    def on_mouse(self, handler) -> None:
+        """Call ``handler(event)`` for each click on the picture, and as the pointer moves over it
+        and leaves it: ``event`` is a MouseEvent with ``kind`` ('click', 'move', 'leave'), ``x``,
+        ``y`` in the figure's display pixels (Matplotlib's, from the bottom left: ``ax.transData``
+        turns them into data) and ``shift`` (the Shift key was down)."""
+        self._mouse_handlers.append(handler)
+        self.mouse = True
 
     @property
     def views(self) -> list:
@@ -503,6 +533,11 @@ class LayeredCanvas(anywidget.AnyWidget):
             self._last_ack = time.monotonic()
             if self._held:                 # ... which must be the newest state
                 self.show()
+        elif kind == "mouse":
+            event = MouseEvent.from_page(content, self.figure)
+            if event is not None:
+                for handler in self._mouse_handlers:
+                    handler(event)
         elif kind == "painted" and isinstance(content.get("frame"), int):
             self.stats["painted"] += 1
             while self._in_flight and self._in_flight[0][0] <= content["frame"]:     # (sent in order)

@@ -308,6 +308,34 @@ function render({ model, el }) {
     if (alive) painter().request(paint, burst);      // (paint does nothing when there is nothing new)
   }
 
+  // the mouse, for a canvas whose kernel side listens (model "mouse"): a click, and where the
+  // pointer moves (at most every MOVE_MS: each message makes the kernel busy for a moment) and
+  // when it leaves; as fractions of the picture from its bottom left, as Matplotlib counts
+  const MOVE_MS = 120;
+  let moveTimer = null, lastMove = null;
+  function where(event) {
+    const rect = canvas.getBoundingClientRect();
+    if (!rect.width || !rect.height) return null;
+    return { x: (event.clientX - rect.left) / rect.width, y: 1 - (event.clientY - rect.top) / rect.height };
+  }
+  function sendMouse(kind, event) {
+    if (!alive || !model.get("mouse")) return;
+    const at = event ? where(event) : { x: null, y: null };
+    if (at) model.send({ type: "mouse", kind, x: at.x, y: at.y, shift: Boolean(event && event.shiftKey) });
+  }
+  canvas.addEventListener("click", event => sendMouse("click", event));
+  canvas.addEventListener("mousemove", event => {
+    lastMove = event;
+    if (moveTimer === null) moveTimer = setTimeout(() => { moveTimer = null; sendMouse("move", lastMove); }, MOVE_MS);
+  });
+  canvas.addEventListener("mouseleave", () => {
+    if (moveTimer !== null) { clearTimeout(moveTimer); moveTimer = null; }
+    sendMouse("leave", null);
+  });
+  const cursor = () => { canvas.style.cursor = model.get("mouse") ? "crosshair" : ""; };
+  model.on("change:mouse", cursor);
+  cursor();
+
   const ratio = window.devicePixelRatio || 1;
   if (model.get("ratio") !== ratio) { model.set("ratio", ratio); model.save_changes(); }
   model.on("change:scene", received);
