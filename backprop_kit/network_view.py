@@ -48,8 +48,10 @@ WEIGHT_STEPS = (0.25, 0.5, 1.0, 2.0)
 WEIGHT_WIDTHS = (0.4, 0.8, 1.3, 2.0, 2.8)
 LOG_RANGE = (-8.0, 2.0)
 GRADIENT_BINS = 10          # one line per decade
+# pale where gradients vanish, orange in the healthy range (1e-3 .. 1), dark red to black where they explode
 GRADIENT_COLORMAP = LinearSegmentedColormap.from_list(
-    "bk_gradient", ["#efefef", "#fdd9b5", "#f59e5b", "#d9480f", "#7c2d12", "#2b0f05"])
+    "bk_gradient", [(0.0, "#f4f4f4"), (0.3, "#fde4cc"), (0.5, "#fdb57d"), (0.7, "#f0802e"),
+                    (0.8, "#d9480f"), (0.9, "#8c2d04"), (1.0, "#3b0f02")])
 POSITIVE, NEGATIVE = plots.CLASS_COLORS[1], plots.CLASS_COLORS[0]     # orange, blue: as the boundary
 CURVE_POINTS = 12           # points along each edge's curve
 
@@ -64,40 +66,56 @@ class NetworkView:
     Network (weights only).
     """
 
-    def __init__(self, ax=None, dataset: Dataset | None = None, features=("x1", "x2"),
+    def __init__(self, ax=None, dataset: Dataset | None = None, features=None,
                  show: str = "weights", zoom_ax=None):
-        if not isinstance(dataset, Dataset) or dataset.n_inputs != 2:
-            raise ValueError(f"dataset must be a backprop_kit Dataset with 2 inputs (x1, x2) to draw the "
-                             f"network over its plane; got {dataset!r}")
+        if not isinstance(dataset, Dataset):
+            raise TypeError(f"dataset must be a backprop_kit Dataset (its points set the plane the neurons "
+                            f"are drawn over); got {dataset!r}")
         if show not in SHOWS:
             raise ValueError(f"show must be one of {SHOWS}; got {show!r}")
         self.ax = plots._axes(ax, (5.6, 3.4))
         self.zoom_ax = zoom_ax
         self.dirty_x = plots.ALL          # an update changes the whole picture
         self.show = show
-        self.features = tuple(features)
         self.dataset = dataset
         self.sizes = None                 # the network shape the artists are built for
         self.net = None
         self.gradients = None
         self.zoomed = None                # (layer, index) drawn on zoom_ax, or None
         self._artists, self.images, self.lines = [], [], []
-        self._zoom_image = None
-        self.set_dataset(dataset, self.features)
+        self._zoom_image = self._hint = None
+        self.set_dataset(dataset, features)
 
     # -- building (once per dataset and network shape) --
-    def set_dataset(self, dataset: Dataset, features=None) -> None:
-        """Another plane (dataset) or other input features: the grid is made anew; the next update rebuilds."""
-        self.dataset = dataset
-        if features is not None:
-            self.features = tuple(features)
+    def set_dataset(self, dataset: Dataset, features=None, plane=None) -> None:
+        """Another dataset, input features or plane ((x1 low, high, x2 low, high); default: around
+        the points, as the boundary's): the grid is made anew and the next update rebuilds.
+
+        2-D data: each neuron over the plane, the inputs ``features`` (default x1, x2). 1-D data:
+        each neuron along x, as a strip. Other data: the network's edges only, grey neurons."""
+        d = dataset.n_inputs
+        if features is not None and d != 2:
+            raise ValueError(f"features need 2-D data (x1, x2); dataset {dataset.name!r} has {d} inputs")
+        self.dataset, self.sizes = dataset, None
+        if self.zoom_ax is not None:             # its picture and points are the old data's
+            self.zoom_ax.cla()
+            self._zoom_image = None
+            if d != 2:
+                self.zoomed = None
+                self.zoom_ax.set_visible(False)
         X = np.concatenate([dataset.X_train, dataset.X_test])
-        low, high = X.min(axis=0), X.max(axis=0)
-        centre, half = (low + high) / 2, (high - low).max() / 2 * 1.12 + 1e-9
-        self.extent = (centre[0] - half, centre[0] + half, centre[1] - half, centre[1] + half)
-        self._plane = _grid(self.extent, RESOLUTION)
-        self._inputs = datasets.features(self._plane, self.features)
-        self.sizes = None
+        if d == 2:
+            self.features = datasets.feature_names(features or ("x1", "x2"))
+            self.extent = tuple(plane or plots.square_plane(X))
+            self._inputs = datasets.features(_grid(self.extent, RESOLUTION), self.features)
+        elif d == 1:
+            self.features = ("x",)
+            low, high = (float(X.min()), float(X.max())) if len(X) else (-1.0, 1.0)
+            self.extent = (low, high, 0.0, 1.0)
+            self._inputs = np.linspace(low, high, RESOLUTION)[:, None]
+        else:
+            self.features = tuple(f"x{i + 1}" for i in range(d))
+            self.extent, self._inputs = None, None
 
     def set_show(self, show: str) -> None:
         """'weights' or 'gradients': what the edges and neurons carry. Rebuilds the artists."""
@@ -125,13 +143,13 @@ class NetworkView:
         self._make_labels()
         self._artists.extend(self.lines)
         ax, columns = self.ax, len(net.sizes)
-        ax.set_xlim(-0.55, (columns - 1) * COLUMN + 0.55)
-        ax.set_ylim(tallest * ROW + 0.35, -0.55)
+        ax.set_xlim(-1.5, (columns - 1) * COLUMN + 0.75)      # room on the left for the inputs' names
+        ax.set_ylim(tallest * ROW + 0.2, -0.45)            # ... and above each column for its name
         ax.set_aspect("equal")
         ax.set_axis_off()
         what = ("weights: orange > 0 > blue, wider = larger |w|" if self.show == "weights" else
                 "last step's |dL/dw| (edges), |δ| (neurons): pale 1e-8 … dark 1e2")
-        ax.set_title(what, fontsize=plots.LABEL_SIZE, color=plots.PALETTE["ink"])
+        ax.set_title(what, fontsize=plots.TICK_SIZE, color=plots.PALETTE["ink"], pad=2)
 
     def _edge_curves(self) -> list:
         """Per layer, (shown_in, shown_out, CURVE_POINTS, 2): each edge a curve from the right side
@@ -159,13 +177,14 @@ class NetworkView:
             self.lines.append(line)
 
     def _make_neurons(self) -> None:
-        """One image per neuron, over a white square with a grey frame, and "+k more" under a wide layer."""
+        """One image per neuron, in a grey frame, and "+k more" under a wide layer."""
         half = BOX / 2
         for c, centres in enumerate(self.centres):
             column_images = []
             for x, y in centres:
-                frame = Rectangle((x - half, y - half), BOX, BOX, facecolor="white", edgecolor="#9a9a9a",
-                                  linewidth=0.8, zorder=2)
+                # the frame lies over the picture's edge (where a browser and Matplotlib resample it alike)
+                frame = Rectangle((x - half, y - half), BOX, BOX, facecolor="none", edgecolor="#a8a8a8",
+                                  linewidth=1.4, zorder=4)
                 self.ax.add_patch(frame)
                 image = self.ax.imshow(np.zeros((1, 1, 4)), extent=(x - half, x + half, y + half, y - half),
                                        origin="upper", interpolation="bilinear", zorder=3)
@@ -179,13 +198,30 @@ class NetworkView:
                                                   color=plots.PALETTE["ink"]))
 
     def _make_labels(self) -> None:
+        """Each input's name to its left; above each other column, its layer and activation."""
+        ink, size, columns = plots.PALETTE["ink"], plots.TICK_SIZE, len(self.sizes)
+        for (x, y), name in zip(self.centres[0], self.features):
+            self._artists.append(self.ax.text(x - BOX / 2 - 0.08, y, name, ha="right", va="center",
+                                              fontsize=size - 0.5, color=ink))
+        room = self._column_points()
+        for c in range(1, columns):
+            name = "output" if c == columns - 1 else f"layer {c}"
+            # the longest name that fits between the columns (about 0.55 of a font size per character)
+            fits = [text for text in (f"{name}: {self.activations[c - 1]}", name, name.replace("layer ", "L"))
+                    if len(text) * 0.55 * (size - 0.5) <= room] or [str(c)]
+            self._artists.append(self.ax.text(c * COLUMN, self.centres[c][0, 1] - BOX / 2 - 0.1, fits[0],
+                                              ha="center", va="bottom", fontsize=size - 0.5, color=ink))
+
+    def _column_points(self) -> float:
+        """The distance from one column to the next, in points, on the figure as it is laid out."""
         columns = len(self.sizes)
-        for c in range(columns):
-            name = "inputs" if c == 0 else ("output" if c == columns - 1 else f"layer {c}")
-            detail = ", ".join(self.features) if c == 0 else self.activations[c - 1]
-            self._artists.append(self.ax.text(c * COLUMN, -0.08, f"{name}\n{detail}", ha="center", va="bottom",
-                                              fontsize=plots.TICK_SIZE, color=plots.PALETTE["ink"],
-                                              linespacing=1.1))
+        width_units = (columns - 1) * COLUMN + 2.25
+        height_units = max(self.shown) * ROW + 0.65
+        box = self.ax.get_position()
+        width_in = box.width * self.ax.figure.get_figwidth()
+        height_in = box.height * self.ax.figure.get_figheight()
+        inches_per_unit = min(width_in / width_units, height_in / height_units)    # aspect equal: the tighter
+        return COLUMN * inches_per_unit * 72
 
     # -- updating (per frame) --
     def size(self) -> tuple[float, float]:
@@ -211,7 +247,7 @@ class NetworkView:
             self._show_weights(net)
         else:
             self._show_gradients()
-        if self.zoomed is not None:
+        if self.zoom_ax is not None:
             self._draw_zoom()
         self.dirty_x = plots.ALL
         plots._draw(self.ax, draw)
@@ -220,7 +256,7 @@ class NetworkView:
         outputs = self.neuron_outputs(net)
         for c, column in enumerate(self.images):
             for j, image in enumerate(column):
-                image.set_data(self._thumbnail(outputs[c][:, j], c, index=j))
+                image.set_data(_GREY if outputs is None else self._thumbnail(outputs[c][:, j], c, index=j))
         self._set_edges([np.asarray(W) for W in net.weights])
 
     def _show_gradients(self) -> None:
@@ -230,9 +266,12 @@ class NetworkView:
                 image.set_data(_log_colour(None if c == 0 or deltas is None else deltas[c - 1][j]))
         self._set_edges(None if self.gradients is None else [np.abs(g) for g in self.gradients.weights])
 
-    def neuron_outputs(self, net: Network | None = None) -> list[np.ndarray]:
-        """Per column, (RESOLUTION**2, width) values over the plane: the inputs, then each layer's a."""
+    def neuron_outputs(self, net: Network | None = None) -> list[np.ndarray] | None:
+        """Per column, (points, width) values over the plane (RESOLUTION**2 points; RESOLUTION along
+        x for 1-D data): the inputs, then each layer's a. None for data of more than 2 inputs."""
         net = self.net if net is None else net
+        if self._inputs is None:
+            return None
         with np.errstate(all="ignore"):
             trace = _forward(net, self._inputs.astype(net.dtype))
         return [self._inputs] + list(trace.post)
@@ -244,8 +283,10 @@ class NetworkView:
         return [np.abs(d).mean(axis=0) for d in self.gradients.deltas]
 
     def _thumbnail(self, values: np.ndarray, column: int, resolution: int = RESOLUTION, index: int = 0) -> np.ndarray:
-        """(resolution, resolution, 4) RGBA of neuron ``index``'s values over the plane, rows from the top."""
-        v = np.asarray(values, dtype=float).reshape(resolution, resolution)[::-1]
+        """(resolution, resolution, 4) RGBA of neuron ``index``'s values over the plane, rows from
+        the top (1-D data: (1, resolution), a strip along x)."""
+        values = np.asarray(values, dtype=float)
+        v = values[None, :] if self.dataset.n_inputs == 1 else values.reshape(resolution, resolution)[::-1]
         name = None if column == 0 else self.activations[column - 1]
         if name == "softmax":                         # p(class j): white at 0, class j's colour at 1
             j = index % len(plots.CLASS_COLORS)
@@ -317,7 +358,12 @@ class NetworkView:
         return None if best is None else best[1]
 
     def _describe_neuron(self, column: int, index: int) -> str:
-        values = self.neuron_outputs()[column][:, index]
+        outputs = self.neuron_outputs()
+        if outputs is None:
+            return (f"input {self.features[index]}" if column == 0 else
+                    f"neuron a{column}[{index}] ({self.activations[column - 1]}): "
+                    f"bias b{column}[{index}] = {self.net.biases[column - 1][index]:.3g}")
+        values = outputs[column][:, index]
         if column == 0:
             return (f"input {self.features[index]}: from {np.nanmin(values):.3g} to {np.nanmax(values):.3g} "
                     f"over the plane")
@@ -342,6 +388,9 @@ class NetworkView:
         """Draw neuron ``index`` of ``column`` (0 = inputs) large on ``zoom_ax``, with the data; None: none."""
         if self.zoom_ax is None:
             raise ValueError("enlarge needs a zoom_ax: NetworkView(..., zoom_ax=an Axes)")
+        if column is not None and self.dataset.n_inputs != 2:
+            raise ValueError(f"enlarge draws a neuron over the x1, x2 plane: it needs 2-D data; dataset "
+                             f"{self.dataset.name!r} has {self.dataset.n_inputs} inputs")
         if column is None:
             self.zoomed = None
         else:
@@ -353,6 +402,7 @@ class NetworkView:
 
     def _draw_zoom(self) -> None:
         ax = self.zoom_ax
+        self._zoom_hint().set_visible(self.zoomed is None and self.dataset.n_inputs == 2)
         if self.zoomed is None:
             ax.set_visible(False)
             return
@@ -367,8 +417,8 @@ class NetworkView:
                 values = _forward(self.net, inputs.astype(self.net.dtype)).post[column - 1][:, index]
         picture = self._thumbnail(values, column, ZOOM_RESOLUTION, index)
         if self._zoom_image is None:
-            self._zoom_image = ax.imshow(picture, extent=(self.extent[0], self.extent[1], self.extent[2], self.extent[3]),
-                                         origin="upper", interpolation="bilinear", zorder=0)
+            self._zoom_image = ax.imshow(picture, extent=self.extent, origin="upper", interpolation="bilinear",
+                                         zorder=0)
             data = self.dataset
             if data.task != "regression":
                 colors = [plots.CLASS_COLORS[k % len(plots.CLASS_COLORS)] for k in data.y_train]
@@ -383,11 +433,24 @@ class NetworkView:
         ax.set_title(name, fontsize=plots.LABEL_SIZE, color=plots.PALETTE["ink"])
 
 
+    def _zoom_hint(self):
+        """A line where the enlarged neuron goes, while there is none: what a click does."""
+        if self._hint is None:
+            box = self.zoom_ax.get_position()
+            self._hint = self.zoom_ax.figure.text((box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2,
+                                                  "click a neuron\nto see it large", ha="center", va="center",
+                                                  fontsize=plots.TICK_SIZE, color="#8a8a8a")
+        return self._hint
+
+
 class _Source:
     """A network with gradients, as a Trainer offers them (for set_show without a Trainer at hand)."""
 
     def __init__(self, net: Network, gradients: Gradients):
         self.net, self.gradients = net, gradients
+
+
+_GREY = np.array([[to_rgba("#e4e4e4")]])       # a neuron with no picture (data of more than 2 inputs)
 
 
 def _grid(extent, resolution: int) -> np.ndarray:
@@ -405,7 +468,7 @@ def _decade(logs: np.ndarray) -> np.ndarray:
 
 
 def _gradient_width(bin_index: int) -> float:
-    return 0.4 + 3.2 * bin_index / (GRADIENT_BINS - 1)
+    return 0.3 + 2.4 * (bin_index / (GRADIENT_BINS - 1)) ** 1.5
 
 
 def _log_colour(value) -> np.ndarray:

@@ -749,6 +749,7 @@ class BoundaryView:
         self.dirty_x = ALL              # a live view's changed x range: an update changes the whole picture
         self.resolution = resolution
         self.dataset = None
+        self.extent = None
         self.image = None          # AxesImage (2-D inputs)
         self.curve = None          # Line2D (1-D inputs)
         self._artists = []
@@ -764,6 +765,7 @@ class BoundaryView:
             raise ValueError(f"features need 2-D data (x1, x2); dataset {dataset.name!r} has "
                              f"{dataset.n_inputs} inputs")
         self.features = None if features is None else tuple(features)
+        self.extent = None                 # the x1, x2 plane of a 2-D picture (set by _build_image)
         for artist in self._artists:
             artist.remove()
         self._artists, self.image, self.curve = [], None, None

@@ -426,7 +426,7 @@ class Trainer:
     def evaluate(self, split: str = "test") -> tuple[float, float]:
         """(loss, accuracy) of the current network on the 'train' or 'test' set (accuracy nan for regression)."""
         _checks.choice("split", split, ("train", "test"))
-        if split == "test" and not len(self._X_test):
+        if not len(self._X_test if split == "test" else self._X_train):
             return math.nan, math.nan
         return self._evaluate(*((self._X_train, self._y_train) if split == "train" else (self._X_test, self._y_test)))
 

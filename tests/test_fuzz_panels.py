@@ -35,7 +35,7 @@ import numpy as np
 from backprop_kit import datasets, plots
 from backprop_kit.widgets import (ActivationExplorer, BatchSizeExplorer, GradientFlowExplorer,
                                   LearningRateExplorer, Playground, StageStepper)
-from backprop_kit.widgets import _play
+from backprop_kit.widgets import _play, canvas
 from backprop_kit.widgets import playground as playground_module
 from backprop_kit.widgets import find
 
@@ -72,7 +72,8 @@ def value_controls(panel) -> list:
         if isinstance(widget, widgets.Button) or not widget.has_trait("value"):
             continue
         if (widget.has_trait("options") or (widget.has_trait("min") and widget.has_trait("max"))
-                or isinstance(widget, (widgets.Checkbox, widgets.Text)) or is_optional_slider(widget)):
+                or isinstance(widget, (widgets.Checkbox, widgets.Text, widgets.ToggleButton))
+                or is_optional_slider(widget)):
             found.append(widget)
     return found
 
@@ -132,7 +133,7 @@ def random_value(widget, rng, panel):
         if rng.random() < 0.3:
             return None
         return float(10 ** extreme_or_uniform(rng, math.log10(widget.low), math.log10(widget.high)))
-    if isinstance(widget, widgets.Checkbox):
+    if isinstance(widget, (widgets.Checkbox, widgets.ToggleButton)):
         return not widget.value
     if widget.has_trait("options"):
         return ("index", int(rng.integers(len(widget.options))))
@@ -156,7 +157,9 @@ class Fuzzer:
         self.rng = np.random.default_rng(seed)
         self.controls = value_controls(panel)
         self.buttons = buttons(panel)
-        self.targets = self.controls + self.buttons
+        # plots that take clicks (the Playground's boundary: points) and moves (its network view)
+        self.canvases = [w for w in walk(panel) if isinstance(w, canvas.LayeredCanvas) and w.mouse]
+        self.targets = self.controls + self.buttons + self.canvases
         weights = weights or {}
         raw = np.array([weights.get(css(t), 2.0 if isinstance(t, widgets.Button) else 1.0)
                         for t in self.targets], dtype=float)
@@ -166,6 +169,8 @@ class Fuzzer:
     def act(self) -> tuple[str, object]:
         """Do one random action; returns (kind, widget): kind 'click', 'text' or 'set'."""
         target = self.targets[self.rng.choice(len(self.targets), p=self.p)]
+        if isinstance(target, canvas.LayeredCanvas):
+            return self.mouse(target)
         if isinstance(target, widgets.Button):
             if self.before_click is not None:
                 self.before_click(self, target)
@@ -180,6 +185,17 @@ class Fuzzer:
         self.log.append(f"{css(target)}.value = {value!r}")
         target.value = value
         return ("text" if isinstance(target, widgets.Text) else "set"), target
+
+    def mouse(self, target) -> tuple[str, object]:
+        """A click (a Shift-click one time in three), a move or the pointer leaving, anywhere on the
+        picture or a little outside it, as the page sends them."""
+        kinds = ("click", "move", "leave") if target.mouse == "all" else ("click",)
+        message = {"type": "mouse", "kind": str(self.rng.choice(kinds)),
+                   "x": float(self.rng.uniform(-0.1, 1.1)), "y": float(self.rng.uniform(-0.1, 1.1)),
+                   "shift": bool(self.rng.random() < 1 / 3)}
+        self.log.append(f"{css(target)} mouse {message}")
+        target._on_message(target, message, [])
+        return "mouse", target
 
     def where(self, i: int) -> str:
         return f"action {i}: last actions:\n  " + "\n  ".join(self.log[-8:])
@@ -366,10 +382,17 @@ def check_playground(panel, where, i):
     history, data = trainer.history, trainer.data
     # the controls and the Trainer they built (live changes reached it)
     assert trainer.lr == c["lr"].value, where
-    assert trainer.batch_size == c["batch_size"].value and c["batch_size"].max == len(data.X_train), where
+    assert trainer.batch_size == c["batch_size"].value and c["batch_size"].max == max(len(data.X_train), 1), where
     assert trainer.clip == c["clip"].value and trainer.l2 == (c["l2"].value or 0.0), where
     assert trainer.optimizer.name == c["optimizer"].value and trainer.seed == c["seed"].value, where
-    assert data.name == c["dataset"].value and len(data.X_train) + len(data.X_test) == c["n"].value, where
+    assert data.name == c["dataset"].value, where
+    points = panel._raw              # the points as made, or as clicked since (panel._edited)
+    if not panel._edited:
+        assert len(points.X_train) + len(points.X_test) == c["n"].value, where
+    features = c["features"].value if points.n_inputs == 2 else None
+    expected_X = points.X_train if features in (None, ("x1", "x2")) else datasets.features(points.X_train, features) \
+        if len(points.X_train) else np.empty((0, len(features)))
+    np.testing.assert_array_equal(data.X_train, expected_X, err_msg=where + "\n(the inputs the network reads)")
     assert trainer.net.sizes == ((data.n_inputs,) + (c["neurons"].value,) * c["layers"].value
                                  + (data.n_outputs,)), where
     assert set(trainer.net.activations[:-1]) <= {c["activation"].value}, where
@@ -379,7 +402,8 @@ def check_playground(panel, where, i):
     if trainer.diverged:
         status_shows_divergence(panel, trainer, where)
     elif panel.status.text != _play.NO_LOOP:
-        assert panel.status.kind == "info", f"{where}\n{panel.status.text}"
+        refused = panel.status.text.startswith("point refused: ")       # a click that adds no point
+        assert panel.status.kind == ("warning" if refused else "info"), f"{where}\n{panel.status.text}"
         if is_playing(panel) and status_may_lag(panel):
             shown = int(re.search(r"step (\d+)", panel.status.text).group(1))
             assert shown <= trainer.steps, f"{where}\n{panel.status.text}"
@@ -400,7 +424,8 @@ def check_playground(panel, where, i):
         assert_line_shows(line, smoothed, where + "\n(smoothed gradient norms)", positive=True)
         assert_line_shows(raw, column, where + "\n(gradient norms)", positive=True)
     assert views.gradients.clip == trainer.clip, where
-    assert views.boundary.dataset is data, where
+    assert views.boundary.dataset is points and views.network.dataset is points, where
+    assert views.network.show == c["show"].value, where
     # while playing, the boundary is redrawn every few frames (BOUNDARY_PACE), and once more when the
     # play task has seen a Pause and stopped: check it only then
     if i % CHECK_BOUNDARY_EVERY == 0 and not task_running(panel) and views.boundary.image is not None \
@@ -441,12 +466,16 @@ def test_playground_survives_1000_random_actions_including_while_playing(monkeyp
     time_frame_shows(panel)
     fuzzer = Fuzzer(panel, seed=1, weights={"bk-step": 4.0, "bk-play": 3.0, "bk-learning-rate": 2.0,
                                             "bk-n": 0.5, "bk-neurons": 0.5,
-                                            "bk-layers": 0.5, "bk-as-code": 0.5},
+                                            "bk-layers": 0.5, "bk-as-code": 0.5, "bk-clear-points": 0.3,
+                                            "bk-plot-boundary": 3.0, "bk-plot-network": 1.5},
                     before_click=keep_step_clicks_cheap)
     found = {css(c) for c in fuzzer.controls}
-    assert {f"bk-{name.replace('_', '-')}" for name in playground_module.RESET_CONTROLS} <= found
+    assert {f"bk-{name.replace('_', '-')}" for name in playground_module.RESET_CONTROLS if name != "features"} <= found
+    assert {f"ToggleButton({name!r})" for name in datasets.FEATURES} <= found      # the inputs, one toggle each
     assert {"bk-learning-rate", "bk-batch-size", "bk-l2", "bk-clip", "bk-step-size", "bk-log-loss"} <= found
-    assert {css(b) for b in fuzzer.buttons} == {"bk-play", "bk-step", "bk-reset", "bk-as-code"}
+    assert {css(b) for b in fuzzer.buttons} == {"bk-play", "bk-step", "bk-reset", "bk-as-code", "bk-clear-points"}
+    assert {css(c) for c in fuzzer.canvases} == {"bk-plot-boundary", "bk-plot-network"}
+    assert {"bk-add-class", "bk-network-show"} <= found and len(panel.controls["features"].toggles) == 7
     stats = fuzz(panel, fuzzer, check_playground, no_errors)
     assert panel.errors == []
     assert stats["actions_while_playing"] > 30 and stats["frames_between_actions"] > 10, stats

@@ -118,7 +118,8 @@ def off_share(a, b) -> float:
     return float(np.mean(np.abs(a.astype(int) - b.astype(int)).max(axis=2) > OFF_LEVELS))
 
 
-CASES = [("xor", {}), ("spiral", {"classes": 3}), ("sine", {}), ("circles", {"clip": 1.0, "layers": 3})]
+CASES = [("xor", {}), ("spiral", {"classes": 3}), ("sine", {}), ("circles", {"clip": 1.0, "layers": 3}),
+         ("moons", {"show": "gradients", "layers": 5, "activation": "sigmoid", "features": ("x1", "x2", "x1*x2")})]
 
 
 @pytest.mark.parametrize("dataset, options", CASES, ids=[c[0] for c in CASES])
@@ -312,20 +313,21 @@ def test_a_panel_sends_its_plots_scenes_as_one_burst_that_says_how_many_it_holds
         widget.observe(lambda change, name=name: sent.append((name, change["new"]["burst"])), names="scene")
     panel.trainer.step(5)
     panel._show()
-    assert [name for name, _ in sent] == ["boundary", "loss", "gradients"]
-    assert [burst[1:] for _, burst in sent] == [[3, 0], [3, 1], [3, 2]]    # how many, which one
+    assert [name for name, _ in sent] == ["boundary", "network", "loss", "gradients"]
+    assert [burst[1:] for _, burst in sent] == [[4, 0], [4, 1], [4, 2], [4, 3]]    # how many, which one
     (token,) = {burst[0] for _, burst in sent}
     sent.clear()
     panel._show()
     assert len({burst[0] for _, burst in sent}) == 1 and sent[0][1][0] != token    # a new burst each time
-    # a page that is behind the loss plot: that scene is held back, the burst holds the other two
+    # a page that is behind the loss plot: that scene is held back, the burst holds the other three
     loss = panel.canvases["loss"]
     loss._on_message(loss, {"type": "ready"}, [])
     for _ in range(canvas.WINDOW):
         panel._show()
     sent.clear()
     panel._show()
-    assert [(name, burst[1:]) for name, burst in sent] == [("boundary", [2, 0]), ("gradients", [2, 1])]
+    assert [(name, burst[1:]) for name, burst in sent] == [("boundary", [3, 0]), ("network", [3, 1]),
+                                                            ("gradients", [3, 2])]
     assert loss.stats["held"] == 1
     # a canvas shown alone is a burst of one
     sent.clear()

@@ -11,7 +11,7 @@ from backprop_kit.network_view import NetworkView
 DATA = bk.datasets.make("moons", n=120, seed=0)
 
 
-def view_of(net, show="weights", data=DATA, features=("x1", "x2"), zoom=False):
+def view_of(net, show="weights", data=DATA, features=None, zoom=False):
     fig = plots.new_figure((7, 4), pyplot=False, layout=None)
     ax = fig.add_axes([0, 0, 0.7, 0.9])
     zoom_ax = fig.add_axes([0.72, 0.2, 0.26, 0.6]) if zoom else None
@@ -145,5 +145,27 @@ def test_a_new_shape_rebuilds_and_bad_arguments_are_named():
     assert [len(c) for c in view.images] == [2, 5, 5, 1]
     with pytest.raises(ValueError, match="show must be one of"):
         view.set_show("both")
-    with pytest.raises(ValueError, match="dataset must be a backprop_kit Dataset with 2 inputs"):
-        NetworkView(None, bk.datasets.make("sine"))
+    with pytest.raises(TypeError, match="dataset must be a backprop_kit Dataset"):
+        NetworkView(None, DATA.X_train)
+    with pytest.raises(ValueError, match="features need 2-D data"):
+        NetworkView(None, bk.datasets.make("sine"), features=["x1"])
+
+
+def test_one_input_draws_each_neuron_as_a_strip_along_x_and_more_inputs_only_the_edges():
+    sine = bk.datasets.make("sine", n=60, seed=0)
+    net = bk.Network([1, 4, 1], activation="tanh", output="linear", seed=0)
+    view = view_of(net, data=sine)
+    view.update(net, draw=False)
+    X = np.concatenate([sine.X_train, sine.X_test])
+    xs = np.linspace(X.min(), X.max(), nv.RESOLUTION)[:, None]
+    a = bk.forward(net, xs).post[0][:, 2]
+    assert view.images[1][2].get_array().shape == (1, nv.RESOLUTION, 4)
+    np.testing.assert_allclose(view.images[1][2].get_array()[0],
+                               plots.BINARY_COLORMAP(0.5 + 0.5 * a / np.abs(a).max()), atol=1e-12)
+    wide = bk.datasets.from_arrays(np.random.default_rng(0).normal(size=(40, 3)), np.arange(40) % 2)
+    net3 = bk.Network([3, 4, 1], seed=0)
+    view3 = view_of(net3, data=wide)
+    view3.update(net3, draw=False)
+    assert view3.neuron_outputs() is None and view3.features == ("x1", "x2", "x3")
+    assert all(np.array_equal(image.get_array(), nv._GREY) for column in view3.images for image in column)
+    assert sum(np.isnan(line.get_xdata()).sum() for line in view3.lines) == 3 * 4 + 4

@@ -172,6 +172,8 @@ class _Backgrounds:
         for ax, moving in chosen.items():
             lowest = min(a.get_zorder() for a in moving)
             outside = {ax.patch, ax.title, ax._left_title, ax._right_title, *ax._axis_map.values()}
+            if not (ax.axison and ax.get_frame_on()):        # Axes.draw leaves its spines out then
+                outside.update(ax.spines.values())
             found[ax] = [(a, a in moving) for a in sorted(
                 (a for a in ax.get_children() if a not in outside and (
                     a in moving or (a.get_zorder() >= lowest and not self.is_cover(a)))),
@@ -322,7 +324,7 @@ class LayeredCanvas(anywidget.AnyWidget):
     scene = traitlets.Dict({}).tag(sync=True)      # one frame: _scene(), packed (see pack)
     css_size = traitlets.List([]).tag(sync=True)   # [width, height] in CSS pixels
     ratio = traitlets.Float(1.0).tag(sync=True)    # the page's devicePixelRatio (set by the front end)
-    mouse = traitlets.Bool(False).tag(sync=True)   # the page sends clicks and moves (see on_mouse)
+    mouse = traitlets.Unicode("").tag(sync=True)   # what the page sends: "", "clicks" or "all" (see on_mouse)
 
     def __init__(self, figure: Figure, css_class: str | None = None, **kwargs):
         super().__init__(**kwargs)
@@ -362,13 +364,14 @@ class LayeredCanvas(anywidget.AnyWidget):
         self._backgrounds.saved = None
         self._plan = None
 
-    def on_mouse(self, handler) -> None:
-        """Call ``handler(event)`` for each click on the picture, and as the pointer moves over it
-        and leaves it: ``event`` is a MouseEvent with ``kind`` ('click', 'move', 'leave'), ``x``,
-        ``y`` in the figure's display pixels (Matplotlib's, from the bottom left: ``ax.transData``
-        turns them into data) and ``shift`` (the Shift key was down)."""
+    def on_mouse(self, handler, moves: bool = False) -> None:
+        """Call ``handler(event)`` for each click on the picture (and with ``moves``, as the pointer
+        moves over it and leaves it): ``event`` is a MouseEvent with ``kind`` ('click', 'move',
+        'leave'), ``x``, ``y`` in the figure's display pixels (Matplotlib's, from the bottom left:
+        ``ax.transData`` turns them into data) and ``shift`` (the Shift key was down). Moves are
+        asked for only when wanted: each message makes the kernel busy for a moment."""
         self._mouse_handlers.append(handler)
-        self.mouse = True
+        self.mouse = "all" if moves or self.mouse == "all" else "clicks"
 
     @property
     def views(self) -> list:

@@ -308,9 +308,10 @@ function render({ model, el }) {
     if (alive) painter().request(paint, burst);      // (paint does nothing when there is nothing new)
   }
 
-  // the mouse, for a canvas whose kernel side listens (model "mouse"): a click, and where the
-  // pointer moves (at most every MOVE_MS: each message makes the kernel busy for a moment) and
-  // when it leaves; as fractions of the picture from its bottom left, as Matplotlib counts
+  // the mouse, for a canvas whose kernel side listens (model "mouse": "clicks" or "all"): a click,
+  // and with "all" where the pointer moves (at most every MOVE_MS: each message makes the kernel
+  // busy for a moment) and when it leaves; as fractions of the picture from its bottom left, as
+  // Matplotlib counts
   const MOVE_MS = 120;
   let moveTimer = null, lastMove = null;
   function where(event) {
@@ -319,7 +320,8 @@ function render({ model, el }) {
     return { x: (event.clientX - rect.left) / rect.width, y: 1 - (event.clientY - rect.top) / rect.height };
   }
   function sendMouse(kind, event) {
-    if (!alive || !model.get("mouse")) return;
+    const wanted = model.get("mouse");
+    if (!alive || !wanted || (kind !== "click" && wanted !== "all")) return;
     const at = event ? where(event) : { x: null, y: null };
     if (at) model.send({ type: "mouse", kind, x: at.x, y: at.y, shift: Boolean(event && event.shiftKey) });
   }

@@ -12,19 +12,29 @@ Controls (left, in three groups) and what a change does:
 - Learning rate, batch size, L2 and clipping: applied to the running Trainer
   (``trainer.lr = ...``); the run goes on with its progress.
 
+- Inputs (the features the network reads: x1, x2, x1^2, x2^2, x1*x2, sin(x1), sin(x2)): a new
+  network whose first layer takes them.
+- Your points: a click on the boundary plot adds a training point of the class chosen in
+  ``bk-add-class``; Shift-click removes the nearest one; "Clear points" starts from an empty
+  plane. Training goes on with the new set (a new epoch order; the test set is kept).
+
 Plots (right): decision boundary (or the fitted curve for 'sine'), loss per step and per
-epoch, and each layer's gradient norm with the clipping threshold. "As code" shows the
-Python that reproduces the run exactly, live changes included, to carry into your own cells.
+epoch, the network itself (each neuron a picture of its output over the plane, each edge its
+weight; or the last step's gradients: ``bk-network-show``; hover or click on it for numbers),
+and each layer's gradient norm with the clipping threshold. "As code" shows the Python that
+reproduces the run exactly, live changes included, to carry into your own cells.
 
 The panel is thin: the network, the four stages and the Trainer are the ones the lessons
 use; the views are ``backprop_kit.plots``; this module only wires controls to them.
 For tests and instructors: ``panel.trainer``, ``panel.data``, ``panel.controls`` (name ->
-widget), ``panel.buttons``, ``panel.views`` (loss, gradients, boundary), ``panel.figures``
+widget), ``panel.buttons``, ``panel.views`` (loss, gradients, boundary, network), ``panel.figures``
 (their Matplotlib figures, e.g. for ``savefig``), ``panel.step()``, ``panel.play()``,
-``panel.pause()``, ``panel.reset()``, ``panel.as_code()``.
+``panel.pause()``, ``panel.reset()``, ``panel.as_code()``, ``panel.add_point(x1, x2, label)``,
+``panel.remove_point(x1, x2)``, ``panel.clear_points()``.
 """
 from __future__ import annotations
 
+import html
 import math
 import time
 from typing import NamedTuple
@@ -36,9 +46,10 @@ from matplotlib.layout_engine import ConstrainedLayoutEngine
 
 from .. import _checks, activations, datasets, plots
 from ..network import INITS, Network
+from ..network_view import SHOWS, NetworkView
 from ..optimizers import OPTIMIZERS
 from ..training import Trainer
-from . import _args, _base, canvas
+from . import _args, _base, _own_data, canvas
 from ._play import PlayLoop, Rate, train_for
 
 # What the Step button runs, by the name shown in its menu: ("steps" | "epochs", how many).
@@ -56,6 +67,8 @@ STATUS_SECONDS = 0.1          # while playing, the status line changes at most t
 INFO_SECONDS = 0.25           # while playing, the training info (last gradient norm) changes at most this often
 AHEAD_SECONDS = 1.0           # while playing, a step axis that grows makes room for this many seconds of steps
 NOTICE_SECONDS = 4.0          # how long "network reset" / "applied live" stays in the status while playing
+YOURS = "yours"               # the dataset menu's value for the data a learner gave (Playground(data=...))
+PLAIN_INPUTS = ("x1", "x2")
 
 
 def _classes(name, value, settings):
@@ -64,6 +77,17 @@ def _classes(name, value, settings):
         raise ValueError(f"classes must be 2 for dataset {settings['dataset']!r}; only "
                          f"{' and '.join(map(repr, datasets.MULTICLASS))} have more classes; got {classes}")
     return classes
+
+
+def _data(name, value, settings):
+    if value is not None and (not isinstance(value, datasets.Dataset) or not len(value.X_train)):
+        raise TypeError(f"{name} must be None or a backprop_kit Dataset with training points, e.g. "
+                        f"bk.datasets.from_arrays(X, y); got {_checks._show(value)}")
+    return value
+
+
+def _features(name, value, settings):
+    return datasets.feature_names(value if not isinstance(value, tuple) else list(value))
 
 
 # the constructor's arguments, and the ranges of the sliders: it accepts what the controls can show
@@ -76,25 +100,27 @@ ARGUMENTS = {
     "batch_size": _args.BatchSize(), "l2": _args.Optional(_args.Number(1e-5, 1.0), off=0.0),
     "clip": _args.Optional(_args.Number(1e-2, 100.0, accepts="a max gradient norm from 0.01 to 100")),
     "seed": _args.Whole(0, 2**31 - 1), "step_size": _args.Choice(STEP_SIZES),
+    "data": _args.Custom(_data), "features": _args.Custom(_features), "show": _args.Choice(SHOWS),
 }
 
 # which controls rebuild what, and how a change is named in the status
 DATA_CONTROLS = ("dataset", "classes", "n", "noise", "test_fraction", "seed")
-NETWORK_CONTROLS = ("layers", "neurons", "activation", "init", "scale")
+NETWORK_CONTROLS = ("features", "layers", "neurons", "activation", "init", "scale")
 RESET_CONTROLS = DATA_CONTROLS + NETWORK_CONTROLS + ("optimizer",)
 LIVE_CONTROLS = ("lr", "batch_size", "l2", "clip")      # the Trainer's attributes of the same names
 LABELS = {"dataset": "dataset", "classes": "classes", "n": "points", "noise": "noise",
-          "test_fraction": "test share", "seed": "seed", "layers": "hidden layers",
+          "test_fraction": "test share", "seed": "seed", "features": "inputs", "layers": "hidden layers",
           "neurons": "neurons per layer", "activation": "activation", "init": "init",
           "scale": "init std", "optimizer": "optimizer", "lr": "learning rate",
           "batch_size": "batch size", "l2": "L2", "clip": "clipping"}
 
 
 class Views(NamedTuple):
-    """The three live views of a Playground (each on its own figure and canvas)."""
+    """The four live views of a Playground (each on its own figure and canvas)."""
     loss: plots.LossView
     gradients: plots.GradientNormView
     boundary: plots.BoundaryView
+    network: NetworkView
 
 
 # --- a control for "off, or a number on a log scale" (clipping, L2) -------------------------
@@ -155,7 +181,8 @@ class Playground(_base.Panel):
 
     Playground(*, dataset="spiral", n=300, noise=0.1, test_fraction=0.3, classes=2, layers=2,
                neurons=8, activation="tanh", init="xavier", scale=0.1, optimizer="sgd",
-               lr=0.1, batch_size=16, l2=0.0, clip=None, seed=0, step_size="1 epoch")
+               lr=0.1, batch_size=16, l2=0.0, clip=None, seed=0, step_size="1 epoch",
+               data=None, features=("x1", "x2"), show="weights")
 
     Every argument and what it accepts: ``ARGUMENTS`` (the sliders have the same ranges).
 
@@ -168,6 +195,10 @@ class Playground(_base.Panel):
       training-set size); l2 (0, or 1e-5..1); clip (None, or a max gradient norm 0.01..100).
     - seed: the same seed draws the same data, weights and mini-batch order.
     - step_size: what the Step button runs: '1 step', '10 steps', '100 steps', '1 epoch', '10 epochs'.
+    - data: your own Dataset (``bk.datasets.from_arrays(X, y)``) instead of a built-in one; the
+      dataset menu offers it as "<name> (yours)" beside the built-in ones.
+    - features: the inputs the network reads, names of datasets.FEATURES (2-D data).
+    - show: what the network view carries, 'weights' or 'gradients'.
     """
 
     def __init__(self, *, dataset: str = "spiral", n: int = 300, noise: float = 0.1,
@@ -175,15 +206,18 @@ class Playground(_base.Panel):
                  activation: str = "tanh", init: str = "xavier", scale: float = 0.1,
                  optimizer: str = "sgd", lr: float = 0.1, batch_size: int = 16,
                  l2: float = 0.0, clip: float | None = None, seed: int = 0,
-                 step_size: str = "1 epoch"):  # noqa: V107 (read by _args.check through locals())
+                 step_size: str = "1 epoch", data: datasets.Dataset | None = None,  # noqa: V107
+                 features=PLAIN_INPUTS, show: str = "weights"):  # noqa: V107 (read by _args.check through locals())
         settings = _args.check(ARGUMENTS, locals())
         super().__init__()
         self.add_class("bk-playground")
         self.trainer: Trainer | None = None
         self._quiet = True                 # no control reacts while the panel is being built
-        self._notice = ("", 0.0, 0)        # (text, time.monotonic() it may go, trainer.steps when given)
+        self._notice = ("", 0.0, 0, "info")  # (text, time.monotonic() it may go, trainer.steps when given, kind)
         self._rate = Rate()                # seconds per step, measured while playing
         self._boundary_due = 0.0           # loop.clock() from which a Play frame redraws the boundary
+        self._yours = settings["data"]     # the data a learner gave, or None
+        self._edited = False               # points were added or removed since the data was made
 
         self.controls = self._make_controls(settings)
         self.buttons = {
@@ -195,30 +229,39 @@ class Playground(_base.Panel):
                                   tooltip="A fresh network and Trainer from the current controls"),
             "as_code": _base.button("As code", "bk-as-code", icon="code",
                                     tooltip="Python that reproduces this run exactly"),
+            "clear": _base.button("Clear points", "bk-clear-points", icon="eraser",
+                                  tooltip="Remove every point: draw your own data on the boundary plot"),
         }
         self.code = widgets.Textarea(value="", rows=14, layout=widgets.Layout(width="100%", display="none"))
         self.code.add_class("bk-code")
         self.info = {name: self._info_label(f"bk-{name}-info") for name in ("data", "network", "training")}
+        self.network_info = widgets.HTML(layout=widgets.Layout(min_height="18px", margin="0 0 0 6px"))
+        self.network_info.add_class("bk-network-details")
 
         # each plot: a Matplotlib figure, shown by a LayeredCanvas (the browser draws the moving
         # lines and images from numbers; Matplotlib draws the rest when it changes)
         self.figures, self.canvases = {}, {}
-        for name, size in (("boundary", (3.15, 3.0)), ("loss", (3.25, 3.0)), ("gradients", (6.4, 2.45))):
+        for name, size in (("boundary", (3.15, 3.0)), ("loss", (3.25, 3.0)), ("network", (6.4, 3.2)),
+                           ("gradients", (6.4, 2.45))):
             self.figures[name], self.canvases[name] = canvas.live_figure(*size, css_class=f"bk-plot-{name}")
         self._layout(self.canvases)
 
         data = self._make_data()
+        network_figure = self.figures["network"]
+        network_figure.set_layout_engine("none")      # two Axes placed by hand: the network, a neuron enlarged
         self.views = Views(
             loss=plots.LossView(self.figures["loss"].add_subplot(), log=self.controls["log_loss"].value,
                                 limits="steady"),
             gradients=plots.GradientNormView(self.figures["gradients"].add_subplot(), layers=1,
                                              limits="steady"),
             boundary=plots.BoundaryView(self.figures["boundary"].add_subplot(), data,
-                                        resolution=BOUNDARY_RESOLUTION))
+                                        resolution=BOUNDARY_RESOLUTION),
+            network=NetworkView(network_figure.add_axes([0.0, 0.01, 0.66, 0.93]), data, show=settings["show"],
+                                zoom_ax=network_figure.add_axes([0.70, 0.16, 0.28, 0.62], visible=False)))
         self._tidy_axes()
-        self._lay_out_once()
         for name, view in self.views._asdict().items():
             self.canvases[name].follow([view])         # its moving artists go to the page as numbers
+        self._lay_out_once()
         self.loop = PlayLoop(self.buttons["play"], self._train, lambda: self._show(playing=True),
                              say=self.status.show, on_error=self.report, prepare=self._can_play,
                              on_pause=self._show, on_stop=self._on_stop)   # (on Pause: where training stopped, now)
@@ -240,9 +283,12 @@ class Playground(_base.Panel):
             return _base.styled(widgets.Dropdown(options=options, value=s[name], description=description,
                                                  tooltip=tooltip), f"bk-{name.replace('_', '-')}")
 
+        yours = s["data"]
+        menu = ([(f"{yours.name} (yours)", YOURS)] if yours is not None else []) + [(n, n) for n in datasets.NAMES]
         c = {
-            "dataset": dropdown("dataset", datasets.NAMES, "dataset",
-                                "Which data to learn; 'sine' is regression (fit a curve)"),
+            "dataset": _base.styled(widgets.Dropdown(
+                options=menu, value=YOURS if yours is not None else s["dataset"], description="dataset",
+                tooltip="Which data to learn; 'sine' is regression (fit a curve)"), "bk-dataset"),
             "classes": slider(widgets.IntSlider, "classes", "classes",
                               "Number of classes (spiral and gaussians only): softmax output"),
             "n": slider(widgets.IntSlider, "n", "points", "Number of points, train and test together", step=10),
@@ -255,6 +301,7 @@ class Playground(_base.Panel):
                                                         max=ARGUMENTS["seed"].high, description="seed",
                                                         tooltip="Same seed: same data, weights and batches"),
                                  "bk-seed"),
+            "features": _own_data.FeatureToggles(s["features"]),
             "layers": slider(widgets.IntSlider, "layers", "hidden layers", "Hidden layers between input and output"),
             "neurons": slider(widgets.IntSlider, "neurons", "neurons", "Neurons in each hidden layer"),
             "activation": dropdown("activation", activations.HIDDEN, "activation", "Activation of the hidden layers"),
@@ -282,6 +329,14 @@ class Playground(_base.Panel):
                                       "bk-step-size", width="110px"),
             "log_loss": widgets.Checkbox(value=True, description="log loss axis", indent=False,
                                          layout=widgets.Layout(width="auto")),
+            "add_class": _base.styled(widgets.Dropdown(options=[("class 0", 0)], value=0, description="add",
+                                                       tooltip="The class a click on the boundary plot adds"),
+                                      "bk-add-class", width="170px"),
+            "show": _base.styled(widgets.ToggleButtons(options=SHOWS, value=s["show"],
+                                                       tooltips=["each edge its weight, each neuron its output",
+                                                                 "the last step's |dL/dw| and |delta|"],
+                                                       style={"button_width": "80px"}),
+                                 "bk-network-show", width="auto"),
         }
         c["log_loss"].add_class("bk-log-loss")
         c["lr"].tooltip = "Step size; live: changes apply to the running training"
@@ -296,24 +351,28 @@ class Playground(_base.Panel):
     def _layout(self, canvases: dict) -> None:
         c = self.controls
 
-        def group(title, names, info, note=""):
+        def group(title, names, info, note="", extra=()):
             header = widgets.HTML(f'<b style="font-size:13px">{title}</b>'
                                   f'<span style="color:#777;font-size:11px"> {note}</span>')
-            box = widgets.VBox([header, *(c[name] for name in names), info], layout=widgets.Layout(
+            box = widgets.VBox([header, *(c[name] for name in names), *extra, info], layout=widgets.Layout(
                 border="1px solid #e0e0e0", padding="2px 4px 4px 4px", margin="0 0 6px 0", width="302px"))
             box.add_class(f"bk-group-{title.lower()}")
             return box
 
+        points = widgets.HBox([c["add_class"], self.buttons["clear"]], layout=widgets.Layout(align_items="center"))
+        hint = widgets.HTML(_small("Click the boundary plot to add a point of this class; Shift-click removes "
+                                   "the nearest. Training goes on with them."))
         left = widgets.VBox([
             group("Data", ("dataset", "classes", "n", "noise", "test_fraction", "seed"), self.info["data"],
-                  "change: new network"),
+                  "change: new network", extra=(points, hint)),
             group("Network", NETWORK_CONTROLS, self.info["network"],
                   "change: new network"),
             group("Training", ("optimizer", *LIVE_CONTROLS), self.info["training"],
                   "lr, batch, L2, clip: live"),
         ], layout=widgets.Layout(flex="0 0 auto"))
-        right = widgets.VBox([widgets.HBox([canvases["boundary"], canvases["loss"]]), canvases["gradients"]],
-                             layout=widgets.Layout(flex="0 0 auto"))
+        network_bar = widgets.HBox([c["show"], self.network_info], layout=widgets.Layout(align_items="center"))
+        right = widgets.VBox([network_bar, canvases["network"], widgets.HBox([canvases["boundary"], canvases["loss"]]),
+                              canvases["gradients"]], layout=widgets.Layout(flex="0 0 auto"))
         b = self.buttons
         toolbar = widgets.HBox([b["play"], b["step"], c["step_size"], b["reset"], b["as_code"],
                                 c["log_loss"]], layout=widgets.Layout(align_items="center"))
@@ -339,7 +398,9 @@ class Playground(_base.Panel):
         drawing): lay each figure out on its first draw only, then again on the draw after its
         labels changed (``_relayout_if_labels_changed``) or it was resized."""
         self._layout_keys = {}
-        for figure in self.figures.values():
+        for name, figure in self.figures.items():
+            if name == "network":            # its Axes are placed by hand
+                continue
             figure.canvas.mpl_connect("draw_event", lambda _event, figure=figure: figure.set_layout_engine("none"))
             # a resize (a page with another devicePixelRatio): lay out the new size
             figure.canvas.mpl_connect("resize_event",
@@ -357,6 +418,10 @@ class Playground(_base.Panel):
         self.on_click(self.buttons["step"], self.step)
         self.on_click(self.buttons["reset"], self.reset)
         self.on_click(self.buttons["as_code"], self.toggle_code)
+        self.on_click(self.buttons["clear"], self.clear_points)
+        self.observe_value(self.controls["show"], self._on_show_control)
+        self.canvases["boundary"].on_mouse(self.guard(self._on_boundary_mouse))
+        self.canvases["network"].on_mouse(self.guard(self._on_network_mouse), moves=True)
 
     # --- public -------------------------------------------------------------------------
     @property
@@ -372,8 +437,7 @@ class Playground(_base.Panel):
         """What the Step button does, ``k_frames`` times: train one chunk (the step-size menu), then show it."""
         k_frames = _checks.number("k_frames", k_frames, low=1, integer=True)
         self.pause()
-        if self.trainer.diverged:
-            self._show()
+        if not self._can_play():
             return
         unit, count = STEP_SIZES[self.controls["step_size"].value]
         for _ in range(k_frames):
@@ -399,6 +463,38 @@ class Playground(_base.Panel):
         self.pause()
         self._reset(notice="reset: a fresh network")
 
+    def add_point(self, x1: float, x2: float, label=None) -> bool:
+        """What a click on the boundary plot does: add the training point (x1, x2) of class ``label``
+        (default: the class chosen in ``bk-add-class``; for a regression task, the target). Training
+        goes on with it. A point the data cannot take is refused in the status line: False."""
+        label = self.controls["add_class"].value if label is None else label
+        try:
+            data = _own_data.with_point(self._raw, x1, x2, label, self.views.boundary.extent)
+        except (ValueError, TypeError) as error:
+            return self._refuse(error)
+        what = f"class {data.y_train[-1]}" if data.task != "regression" else f"target {data.y_train[-1, 0]:.3g}"
+        self._edit(data, f"point ({x1:.2f}, {x2:.2f}) added as {what}: {len(data.X_train)} training points, "
+                         f"training goes on with them")
+        return True
+
+    def remove_point(self, x1: float, x2: float) -> bool:
+        """What a Shift-click on the boundary plot does: remove the training point nearest to (x1, x2)."""
+        try:
+            data, point = _own_data.without_nearest(self._raw, x1, x2)
+        except (ValueError, TypeError) as error:
+            return self._refuse(error)
+        self._edit(data, f"point ({point[0]:.2f}, {point[1]:.2f}) removed: {len(data.X_train)} training points "
+                         f"left")
+        return True
+
+    def clear_points(self) -> None:
+        """What "Clear points" does: no points at all, an empty plane to draw a data set on."""
+        if self._raw.n_inputs != 2:
+            self._refuse(ValueError(f"points can be drawn on 2-D data only (x1, x2); dataset "
+                                    f"{self._raw.name!r} has {self._raw.n_inputs} input(s)"))
+            return
+        self._edit(_own_data.emptied(self._raw), "all points cleared (the test points too): an empty plane")
+
     def toggle_code(self) -> None:
         """Show or hide the code that reproduces this run."""
         shown = self.code.layout.display != "none"
@@ -413,8 +509,8 @@ class Playground(_base.Panel):
 
     # --- frames ---------------------------------------------------------------------------
     def _can_play(self) -> bool:
-        if self.trainer.diverged:
-            self._show()             # the status says why, and to press Reset
+        if self.trainer.diverged or not len(self.trainer.data.X_train):
+            self._show()             # the status says why: press Reset, or add points
             return False
         return True
 
@@ -436,7 +532,10 @@ class Playground(_base.Panel):
         kind = ("data" if name in DATA_CONTROLS else "architecture" if name in NETWORK_CONTROLS
                 else "optimizer")
         what = f"{LABELS[name]} {_format(name, change['old'])} → {_format(name, change['new'])}"
-        self._reset(notice=f"{kind} changed ({what}): network reset")
+        if name == "features":
+            self._reset(notice=f"inputs changed ({what}): a new network with {len(change['new'])} inputs")
+        else:
+            self._reset(notice=f"{kind} changed ({what}): network reset")
 
     def _on_live_control(self, name: str, change) -> None:
         if self._quiet:
@@ -456,10 +555,92 @@ class Playground(_base.Panel):
         self.views.loss.set_log(self.controls["log_loss"].value)
         self._show()
 
+    def _on_show_control(self) -> None:
+        self.views.network.set_show(self.controls["show"].value)
+        self._show()
+
+    def _on_boundary_mouse(self, event) -> None:
+        """A click adds a point where it landed, a Shift-click removes the nearest one."""
+        if event.kind != "click":
+            return
+        x1, x2 = self.views.boundary.ax.transData.inverted().transform((event.x, event.y))
+        if event.shift:
+            self.remove_point(x1, x2)
+        else:
+            self.add_point(x1, x2)
+
+    def _on_network_mouse(self, event) -> None:
+        """Hover: name the neuron or edge under the pointer, with its numbers. Click on a neuron:
+        draw it large beside the network (a second click on it puts it away)."""
+        view = self.views.network
+        text = "" if event.kind == "leave" else (view.describe(event.x, event.y) or "")
+        if event.kind == "click":
+            found = view.find(event.x, event.y)
+            if found and found[0] == "neuron" and self._raw.n_inputs == 2:
+                view.enlarge(None if view.zoomed == found[1:] else found[1], found[2])
+                self._show()
+        shown = _small(html.escape(text)) if text else ""
+        if self.network_info.value != shown:
+            self.network_info.value = shown
+
+    def _refuse(self, error: Exception) -> bool:
+        self._notify(f"point refused: {error}", kind="warning")
+        self._show_status(playing=False)
+        return False
+
+    def _edit(self, data: datasets.Dataset, what: str) -> None:
+        """Go on training on ``data`` (the same task and plane, other training points)."""
+        self._raw, self._edited = data, True
+        self.trainer.data = self._trainer_data(data)
+        self._fit_batch_control(len(data.X_train))
+        self._sync_log()
+        self._log.append(("data", data))
+        self._show_data(data, keep_plane=True)
+        self._describe_setup()
+        self._notify(what)
+        self._show()
+
+    def _show_data(self, data: datasets.Dataset, keep_plane: bool = False) -> None:
+        """The boundary's points and the network view's inputs for ``data``: over the same plane
+        as before (points added or removed), or one fitted to the data (new data)."""
+        views, features = self.views, self._features()
+        plane = views.boundary.extent if keep_plane else None
+        views.boundary.set_dataset(data, features, plane=plane)
+        views.network.set_dataset(data, features, plane=views.boundary.extent if data.n_inputs == 2 else None)
+
+    def _fit_batch_control(self, n_train: int) -> None:
+        quiet, self._quiet = self._quiet, True
+        try:
+            batch = self.controls["batch_size"]
+            batch.max = max(n_train, 1)
+            batch.value = min(batch.value, batch.max)
+        finally:
+            self._quiet = quiet
+
+    def _features(self) -> tuple | None:
+        """The input features the network reads; None: the data's own inputs (not 2-D, or x1, x2)."""
+        features = self.controls["features"].value
+        return None if self._raw.n_inputs != 2 or features == PLAIN_INPUTS else features
+
+    def _trainer_data(self, raw: datasets.Dataset) -> datasets.Dataset:
+        features = self._features()
+        return raw if features is None else datasets.with_features(raw, features)
+
     def _enable_dependent_controls(self) -> None:
         c = self.controls
+        yours = c["dataset"].value == YOURS
         c["classes"].disabled = c["dataset"].value not in datasets.MULTICLASS
+        for name in ("n", "noise", "test_fraction"):
+            c[name].disabled = yours
         c["scale"].disabled = c["init"].value != "normal"
+
+    def _enable_point_controls(self, data: datasets.Dataset) -> None:
+        c, flat = self.controls, data.n_inputs == 2
+        c["features"].disabled = not flat
+        c["add_class"].options = ([(f"class {k}", k) for k in range(data.classes)] if data.task != "regression"
+                                  else [("a target of 0", 0.0), ("a target of 1", 1.0)])
+        c["add_class"].disabled = not flat
+        self.buttons["clear"].disabled = not flat
 
     # --- building a run ---------------------------------------------------------------------
     def _settings(self) -> dict:
@@ -471,17 +652,19 @@ class Playground(_base.Panel):
 
     def _make_data(self) -> datasets.Dataset:
         s = self._settings()
+        if s["dataset"] == YOURS:
+            return self._yours
         return datasets.make(s["dataset"], n=s["n"], noise=s["noise"], test_fraction=s["test_fraction"],
                              seed=s["seed"], classes=s["classes"])
 
     def _same_data(self) -> datasets.Dataset | None:
-        """The current dataset when the data controls still describe it (a change of the network or
-        the optimizer keeps it: the same seed would draw the same points, and the boundary keeps its
-        scatter), else None."""
+        """The current points (as made, or as added and removed since) when the data controls still
+        describe them: a change of the network, its inputs or the optimizer, or Reset, keeps them
+        (the same seed would draw the same points, and the boundary keeps its scatter); else None."""
         if self.trainer is None:
             return None
         s = self._settings()
-        return self.trainer.data if all(self._built[name] == s[name] for name in DATA_CONTROLS) else None
+        return self._raw if all(self._built[name] == s[name] for name in DATA_CONTROLS) else None
 
     def _reset(self, notice: str | None = None, data: datasets.Dataset | None = None) -> None:
         """A new dataset, network and Trainer from the controls, shown in the (same) views."""
@@ -489,28 +672,30 @@ class Playground(_base.Panel):
         try:
             self._enable_dependent_controls()
             if data is None:
-                data = self._same_data() or self._make_data()
-            batch = self.controls["batch_size"]
-            n_train = len(data.X_train)
-            if batch.value > n_train:
-                batch.value = n_train
-            batch.max = n_train
+                kept = self._same_data()
+                data = kept or self._make_data()
+                self._edited = self._edited and kept is not None
+            self._raw = data
+            self._enable_point_controls(data)
+            self._fit_batch_control(len(data.X_train))
+            learnt = self._trainer_data(data)
             s = self._settings()
-            sizes = [data.n_inputs] + [s["neurons"]] * s["layers"] + [data.n_outputs]
-            net = Network(sizes, activation=s["activation"], output=data.output, init=s["init"],
+            sizes = [learnt.n_inputs] + [s["neurons"]] * s["layers"] + [learnt.n_outputs]
+            net = Network(sizes, activation=s["activation"], output=learnt.output, init=s["init"],
                           scale=s["scale"], seed=s["seed"])
-            self.trainer = Trainer(net, data, loss=data.loss, lr=s["lr"], batch_size=s["batch_size"],
+            self.trainer = Trainer(net, learnt, loss=learnt.loss, lr=s["lr"], batch_size=s["batch_size"],
                                    optimizer=s["optimizer"], clip=s["clip"], l2=s["l2"], seed=s["seed"])
         finally:
             self._quiet = quiet
         self._rate = Rate()                 # re-measured on the first frames of the new network
-        self._built = dict(s, sizes=sizes, output=data.output, loss=data.loss)
-        self._log: list[tuple] = []         # ("step", k) and ("set", attribute, value), in order
+        self._built = dict(s, sizes=sizes, output=data.output, loss=data.loss, data=data,
+                           features=self._features(), edited=self._edited)
+        self._log: list[tuple] = []         # ("step", k), ("set", attribute, value), ("data", Dataset), in order
         self._logged_steps = 0
         self._clipped_seen, self._clipped_count = 0, 0
         views = self.views
-        if data is not views.boundary.dataset:
-            views.boundary.set_dataset(data)
+        if data is not views.boundary.dataset or self._features() != views.boundary.features:
+            self._show_data(data, keep_plane=data is self._raw and self._edited)
         if len(views.gradients.lines) != net.n_layers:      # new lines (and legend) only for a new depth
             views.gradients.set_layers(net.n_layers)
         if views.gradients.clip != self.trainer.clip:
@@ -530,9 +715,9 @@ class Playground(_base.Panel):
                                             f"output {net.output}, loss {trainer.loss} (from the task)")
 
     # --- showing ------------------------------------------------------------------------------
-    def _notify(self, text: str) -> None:
+    def _notify(self, text: str, kind: str = "info") -> None:
         """Say what a change did; it stays until training moved on and NOTICE_SECONDS have passed."""
-        self._notice = (text, time.monotonic() + NOTICE_SECONDS, self.trainer.steps)
+        self._notice = (text, time.monotonic() + NOTICE_SECONDS, self.trainer.steps, kind)
 
     def _show(self, playing: bool = False) -> None:
         """Update the views' data in place, send each plot's new state to the page (canvas.py), and
@@ -544,19 +729,23 @@ class Playground(_base.Panel):
         if self.trainer.clip != self.views.gradients.clip:
             self.views.gradients.set_clip(self.trainer.clip)
         started = self.loop.clock()
-        boundary_due = not playing or started >= self._boundary_due
-        if boundary_due:
+        # the pictures over the plane (the boundary, the network's neurons: a forward pass over a
+        # grid each, and images) are the costliest views: while playing they are paced together
+        pictures_due = not playing or started >= self._boundary_due
+        if pictures_due:
             self.views.boundary.update(self.trainer.net, draw=False)
-        boundary_seconds = self.loop.clock() - started
+            self.views.network.update(self.trainer, draw=False)
+        pictures_seconds = self.loop.clock() - started
         self._update_step_views(playing)
         self._show_note()
         self._relayout_if_labels_changed()
-        shown = [self.canvases[name] for name in (("boundary",) if boundary_due else ()) + ("loss", "gradients")]
-        before = shown[0].seconds_spent()
-        canvas.show_together(shown)            # their scenes go together: the page paints them on one frame
-        if boundary_due:
-            # its cost: the forward pass over its grid, and its scene and image (not the other views' updates)
-            self._boundary_due = started + BOUNDARY_PACE * (boundary_seconds + shown[0].seconds_spent() - before)
+        pictures = [self.canvases["boundary"], self.canvases["network"]] if pictures_due else []
+        before = sum(c.seconds_spent() for c in pictures)
+        canvas.show_together(pictures + [self.canvases["loss"], self.canvases["gradients"]])   # one page frame
+        if pictures_due:
+            # their cost: the forward passes over their grids, their scenes and images (not the other views')
+            spent = pictures_seconds + sum(c.seconds_spent() for c in pictures) - before
+            self._boundary_due = started + BOUNDARY_PACE * spent
         if not playing or time.monotonic() >= self._info_due:     # a message to the browser: a few a second
             self._info_due = time.monotonic() + INFO_SECONDS
             self._show_training_info()
@@ -608,14 +797,17 @@ class Playground(_base.Panel):
         if playing and time.monotonic() - self.status.shown_at < STATUS_SECONDS:
             return                           # a message and a re-render: ~10 a second at most
         text = plots.status(trainer)
-        if trainer.steps == 0:
+        if not len(trainer.data.X_train):
+            text = "no training points: click the boundary plot to add some  ·  " + text
+        elif trainer.steps == 0:
             text = "ready: press Play or Step  ·  " + text
         if self.playing and math.isfinite(self._rate.per_second):
             text += f"  ·  {self._rate.per_second:,.0f} steps/s"
-        notice, until, steps = self._notice
+        notice, until, steps, kind = self._notice
         if notice and (time.monotonic() < until or trainer.steps == steps):
-            text = f"{notice}  ·  {text}"
-        self.status.show(text)
+            self.status.show(f"{notice}  ·  {text}", kind)
+        else:
+            self.status.show(text)
 
     def _set_note(self, **properties) -> None:
         """Show the loss note so; a change only when it changes (a change redraws the whole figure)."""
@@ -627,6 +819,8 @@ class Playground(_base.Panel):
         """Lay a frozen figure out again when its tick labels may have changed width (a new
         decade on a log axis, a new order of magnitude on a linear one), or after a reset."""
         for name, figure in self.figures.items():
+            if name == "network":
+                continue
             key = tuple(_label_key(ax) for ax in figure.axes)
             if self._layout_keys.get(name) != key:
                 self._layout_keys[name] = key
@@ -703,6 +897,8 @@ def _format(name: str, value) -> str:
     """A control value as the status shows it."""
     if value is None:
         return "off"
+    if isinstance(value, tuple):
+        return ", ".join(value)
     if name == "test_fraction":
         return f"{value:.0%}"
     if isinstance(value, float):
@@ -711,33 +907,64 @@ def _format(name: str, value) -> str:
 
 
 def _code(built: dict, log: list, trainer: Trainer) -> str:
-    """The Python for a run: its setup, then its steps and live changes in the order they happened."""
+    """The Python for a run: its setup, then its steps, live changes and new points in the order
+    they happened."""
     b = built
     classes = f", classes={b['classes']}" if b["classes"] != 2 else ""
     scale = f", scale={b['scale']!r}" if b["init"] == "normal" else ""
-    lines = [
-        "import backprop_kit as bk",
-        "",
-        "# Reproduces a Playground run exactly: same seed, same settings, same steps.",
-        f"data = bk.datasets.make({b['dataset']!r}, n={b['n']}, noise={b['noise']!r}, "
-        f"test_fraction={b['test_fraction']!r}, seed={b['seed']}{classes})",
+    features = b["features"]
+    lines = ["import backprop_kit as bk"]
+    if b["dataset"] == YOURS or b["edited"] or any(entry[0] == "data" for entry in log):
+        lines += ["import numpy as np"]
+    lines += ["", "# Reproduces a Playground run exactly: same seed, same settings, same steps."]
+    if b["dataset"] == YOURS or b["edited"]:
+        lines.append(f"data = {_dataset_code(b['data'])}")
+    else:
+        lines.append(f"data = bk.datasets.make({b['dataset']!r}, n={b['n']}, noise={b['noise']!r}, "
+                     f"test_fraction={b['test_fraction']!r}, seed={b['seed']}{classes})")
+    if features is not None:
+        lines.append(f"data = bk.datasets.with_features(data, {list(features)!r})   # the inputs the network reads")
+    lines += [
         f"net = bk.Network({list(b['sizes'])}, activation={b['activation']!r}, output={b['output']!r}, "
         f"init={b['init']!r}{scale}, seed={b['seed']})",
         f"trainer = bk.Trainer(net, data, loss={b['loss']!r}, lr={b['lr']!r}, "
         f"batch_size={b['batch_size']}, optimizer={b['optimizer']!r},",
         f"                     clip={b['clip']!r}, l2={b['l2']!r}, seed={b['seed']})",
     ]
-    done = 0
+    lines += _log_code(log, features)
+    if trainer.diverged:
+        lines.append(f"# the run diverged at step {trainer.steps}: print(trainer.diverged) says why")
+    lines.append("print(trainer)")
+    return "\n".join(lines) + "\n"
+
+
+def _log_code(log: list, features) -> list[str]:
+    lines, done = [], 0
     for entry in log:
         if entry[0] == "step":
             k = entry[1]
             lines.append(f"{f'trainer.step({k})':<28}# steps {done + 1}-{done + k}" if k > 1 else
                          f"{f'trainer.step({k})':<28}# step {done + 1}")
             done += k
-        else:
+        elif entry[0] == "set":
             _, attribute, value = entry
             lines.append(f"{f'trainer.{attribute} = {value!r}':<28}# changed in the panel after step {done}")
-    if trainer.diverged:
-        lines.append(f"# the run diverged at step {trainer.steps}: print(trainer.diverged) says why")
-    lines.append("print(trainer)")
-    return "\n".join(lines) + "\n"
+        else:
+            data = _dataset_code(entry[1])
+            if features is not None:
+                data = f"bk.datasets.with_features({data}, {list(features)!r})"
+            lines.append(f"# points added or removed in the panel after step {done}:")
+            lines.append(f"trainer.data = {data}")
+    return lines
+
+
+def _dataset_code(data: datasets.Dataset) -> str:
+    """A Dataset written out in full (its numbers as Python floats: the same bits when read back)."""
+    def array(values, dtype):
+        return f"np.array({np.asarray(values).tolist()!r}, dtype={dtype!r})"
+    x_shape = f"reshape(-1, {data.n_inputs})"
+    return (f"bk.datasets.Dataset(\n    X_train={array(data.X_train, 'float64')}.{x_shape},\n"
+            f"    y_train={array(data.y_train, data.y_train.dtype.name)},\n"
+            f"    X_test={array(data.X_test, 'float64')}.{x_shape},\n"
+            f"    y_test={array(data.y_test, data.y_test.dtype.name)},\n"
+            f"    task={data.task!r}, name={data.name!r}, classes={data.classes})")
