@@ -235,7 +235,9 @@ class Playground(_base.Panel):
         self.code = widgets.Textarea(value="", rows=14, layout=widgets.Layout(width="100%", display="none"))
         self.code.add_class("bk-code")
         self.info = {name: self._info_label(f"bk-{name}-info") for name in ("data", "network", "training")}
-        self.network_info = widgets.HTML(layout=widgets.Layout(min_height="18px", margin="0 0 0 6px"))
+        # a fixed height: hovering must not move the plot under the pointer (the text may take two lines)
+        self.network_info = widgets.HTML(layout=widgets.Layout(height="34px", width="430px", overflow="hidden",
+                                                               margin="0 0 0 6px"))
         self.network_info.add_class("bk-network-details")
 
         # each plot: a Matplotlib figure, shown by a LayeredCanvas (the browser draws the moving
@@ -329,13 +331,13 @@ class Playground(_base.Panel):
                                       "bk-step-size", width="110px"),
             "log_loss": widgets.Checkbox(value=True, description="log loss axis", indent=False,
                                          layout=widgets.Layout(width="auto")),
-            "add_class": _base.styled(widgets.Dropdown(options=[("class 0", 0)], value=0, description="add",
+            "add_class": _base.styled(widgets.Dropdown(options=[("click adds class 0", 0)], value=0,
                                                        tooltip="The class a click on the boundary plot adds"),
-                                      "bk-add-class", width="170px"),
+                                      "bk-add-class", width="150px"),
             "show": _base.styled(widgets.ToggleButtons(options=SHOWS, value=s["show"],
                                                        tooltips=["each edge its weight, each neuron its output",
                                                                  "the last step's |dL/dw| and |delta|"],
-                                                       style={"button_width": "80px"}),
+                                                       style={"button_width": "96px"}),
                                  "bk-network-show", width="auto"),
         }
         c["log_loss"].add_class("bk-log-loss")
@@ -360,8 +362,8 @@ class Playground(_base.Panel):
             return box
 
         points = widgets.HBox([c["add_class"], self.buttons["clear"]], layout=widgets.Layout(align_items="center"))
-        hint = widgets.HTML(_small("Click the boundary plot to add a point of this class; Shift-click removes "
-                                   "the nearest. Training goes on with them."))
+        hint = widgets.HTML(_small("Your points: click the boundary plot to add one, Shift-click to remove the "
+                                   "nearest; training goes on with them."))
         left = widgets.VBox([
             group("Data", ("dataset", "classes", "n", "noise", "test_fraction", "seed"), self.info["data"],
                   "change: new network", extra=(points, hint)),
@@ -637,8 +639,9 @@ class Playground(_base.Panel):
     def _enable_point_controls(self, data: datasets.Dataset) -> None:
         c, flat = self.controls, data.n_inputs == 2
         c["features"].disabled = not flat
-        c["add_class"].options = ([(f"class {k}", k) for k in range(data.classes)] if data.task != "regression"
-                                  else [("a target of 0", 0.0), ("a target of 1", 1.0)])
+        c["add_class"].options = ([(f"click adds class {k}", k) for k in range(data.classes)]
+                                  if data.task != "regression" else
+                                  [("click adds target 0", 0.0), ("click adds target 1", 1.0)])
         c["add_class"].disabled = not flat
         self.buttons["clear"].disabled = not flat
 

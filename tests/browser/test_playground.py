@@ -29,8 +29,9 @@ NB = "playground.ipynb"
 # DESIGN.md "Widgets": every control and plot of the Playground carries one of these
 CLASSES = ["bk-dataset", "bk-activation", "bk-learning-rate", "bk-batch-size", "bk-layers", "bk-neurons",
            "bk-init", "bk-optimizer", "bk-clip", "bk-play", "bk-step", "bk-reset", "bk-status",
-           "bk-plot-loss", "bk-plot-gradients", "bk-plot-boundary"]
-PLOTS = [".bk-plot-loss", ".bk-plot-gradients", ".bk-plot-boundary"]
+           "bk-plot-loss", "bk-plot-gradients", "bk-plot-boundary",
+           "bk-plot-network", "bk-network-show", "bk-add-class", "bk-clear-points", "bk-features"]
+PLOTS = [".bk-plot-loss", ".bk-plot-gradients", ".bk-plot-boundary", ".bk-plot-network"]
 
 
 def readout_value(readout) -> float:
@@ -83,7 +84,7 @@ def test_playground_renders_every_control_and_step_trains(lab, page):
 
 _SAVEFIG = """
 import base64 as _b64, io as _io
-for _name in ("loss", "gradients", "boundary"):
+for _name in ("loss", "gradients", "boundary", "network"):
     _buffer = _io.BytesIO()
     panel.figures[_name].savefig(_buffer, format="png", dpi=panel.figures[_name].dpi)
     print(_name, _b64.b64encode(_buffer.getvalue()).decode("ascii"))
@@ -244,4 +245,77 @@ def test_an_absurd_learning_rate_ends_in_the_divergence_message(lab, page):
     wait_canvas_changed(page, ".bk-plot-loss", before_loss)
     wait_canvas_drawn(page, ".bk-plot-loss")
     screenshot(page, "playground-lab-diverged", css=".bk-playground")
+    finish(page)
+
+
+_WHERE = """
+_view = panel.views.{view}
+_figure = _view.ax.figure
+_figure.canvas.draw()
+_x, _y = _view.ax.transData.transform(({x}, {y}))
+print(_x / _figure.bbox.width, 1 - _y / _figure.bbox.height)
+"""
+
+
+def page_point(page, view: str, x: float, y: float) -> tuple[float, float]:
+    """Where the data point (x, y) of a Playground view lies on the page (its canvas's pixels)."""
+    fx, fy = map(float, kernel_execute(page, _WHERE.format(view=view, x=x, y=y)).split())
+    box = page.locator(f".bk-playground .bk-plot-{view} canvas").bounding_box()
+    return box["x"] + fx * box["width"], box["y"] + fy * box["height"]
+
+
+def training_points(page) -> int:
+    return int(kernel_execute(page, "print(len(panel.trainer.data.X_train))"))
+
+
+def test_a_click_on_the_boundary_adds_a_point_and_shift_click_removes_one(lab, page):
+    status = open_playground(lab, page)
+    before, picture = training_points(page), wait_canvas_drawn(page, ".bk-plot-boundary")
+    scroll_into_view(page, ".bk-plot-boundary")
+    page.mouse.click(*page_point(page, "boundary", 0.3, -0.4))
+    text = wait_text_matches(status, r"point \((0\.\d\d), (-0\.\d\d)\) added as class 0").groups()
+    assert abs(float(text[0]) - 0.3) < 0.03 and abs(float(text[1]) + 0.4) < 0.03
+    assert training_points(page) == before + 1
+    wait_canvas_changed(page, ".bk-plot-boundary", picture)           # the new point is drawn
+    page.keyboard.down("Shift")
+    page.mouse.click(*page_point(page, "boundary", 0.3, -0.4))
+    page.keyboard.up("Shift")
+    wait_text_matches(status, r"point \(0\.\d\d, -0\.\d\d\) removed: \d+ training points left")
+    assert training_points(page) == before
+    screenshot(page, "playground-points", ".bk-playground")
+    finish(page)
+
+
+def test_the_network_view_names_the_neuron_under_the_pointer_and_shows_gradients(lab, page):
+    open_playground(lab, page)
+    page.locator("button.bk-step").click()
+    scroll_into_view(page, ".bk-plot-network")
+    centre = kernel_execute(page, "print(*panel.views.network.centres[1][3])").split()
+    x, y = page_point(page, "network", float(centre[0]), float(centre[1]))
+    page.mouse.move(x - 6, y - 6)
+    page.mouse.move(x, y, steps=4)                    # the pointer moves onto the neuron
+    details = page.locator(".bk-playground .bk-network-details")
+    wait_text_matches(details, r"neuron a1\[3\] \(tanh\): from -?[\d.]+ to -?[\d.]+ over the plane")
+    picture = wait_canvas_drawn(page, ".bk-plot-network")
+    box = page.locator(".bk-playground .bk-plot-network canvas").bounding_box()
+    page.mouse.click(x, y)                                      # a click: the neuron drawn large
+    picture = wait_canvas_changed(page, ".bk-plot-network", picture)
+    assert page.locator(".bk-playground .bk-plot-network canvas").bounding_box() == box   # hovering moved nothing
+    assert kernel_execute(page, "print(panel.views.network.zoomed)").strip() == "(1, 3)"
+    kernel_execute(page, "panel.trainer.run(150)\npanel._show()")   # (trained a while, for the screenshot)
+    picture = wait_canvas_changed(page, ".bk-plot-network", picture)
+    screenshot(page, "playground-network-weights", ".bk-playground")
+    page.locator(".bk-network-show button", has_text="gradients").click()
+    wait_canvas_changed(page, ".bk-plot-network", picture)
+    assert kernel_execute(page, "print(panel.views.network.show)").strip() == "gradients"
+    screenshot(page, "playground-network-gradients", ".bk-plot-network")
+    # a deep sigmoid network: its gradients fade towards the inputs, in the same picture
+    picture = wait_canvas_drawn(page, ".bk-plot-network")
+    kernel_execute(page, "from backprop_kit.widgets import find\n"
+                         "find(panel, 'bk-activation').value = 'sigmoid'\nfind(panel, 'bk-layers').value = 6")
+    page.locator("button.bk-step").click()
+    wait_canvas_changed(page, ".bk-plot-network", picture)
+    fade = kernel_execute(page, "_d = panel.views.network.neuron_deltas()\nprint(_d[0].mean() / _d[-2].mean())")
+    assert float(fade) < 0.01, fade                 # layer 1's |delta| under 1/100 of layer 6's
+    screenshot(page, "playground-network-vanishing", ".bk-playground")
     finish(page)
