@@ -172,11 +172,11 @@ def test_learning_on_xor_lowers_the_loss_over_epochs(fresh):
 
 # --- gradient check ------------------------------------------------------------------------
 
-def test_gradient_check_shows_per_layer_errors_below_1e_6_with_a_verdict(fresh):
+def test_gradient_check_shows_per_layer_errors_below_1e_7_with_a_verdict(fresh):
     panel = fresh()
     find(panel, "bk-gradcheck").click()               # before any batch: on batch 1
     assert len(panel.gradcheck_errors) == panel.net.n_layers
-    assert max(panel.gradcheck_errors) < 1e-6
+    assert max(panel.gradcheck_errors) < 1e-7
     result = find(panel, "bk-gradcheck-result").value
     assert "batch 1" in result and result.count("agrees") == panel.net.n_layers
     assert panel.batch_number == 0 and panel.next_stage == "forward"   # checking consumed no batch
@@ -185,6 +185,17 @@ def test_gradient_check_shows_per_layer_errors_below_1e_6_with_a_verdict(fresh):
     find(panel, "bk-gradcheck").click()
     assert panel.gradcheck_errors == bk.gradcheck(panel.net, panel.X, panel.y, "bce")
     assert "largest relative error" in panel.status.text and panel.next_stage == "gradient"
+
+
+@pytest.mark.parametrize("error, words", [(3e-8, "agrees"), (2e-6, "close"), (5e-3, "suspicious"),
+                                          (0.05, "likely a bug")])
+def test_gradient_check_verdicts_use_lesson_04s_bands(error, words):
+    # lesson 04: < 1e-7 agrees, 1e-7..1e-4 close, 1e-4..1e-2 suspicious, >= 1e-2 likely a bug
+    from backprop_kit.widgets.stage_stepper import _gradcheck_table
+    table = _gradcheck_table([error], "batch 1")
+    assert words in table
+    others = {"agrees", "close", "suspicious", "likely a bug"} - {words}
+    assert not any(other in table for other in others)
 
 
 def test_gradient_check_on_regression_and_two_hidden_layers(fresh):

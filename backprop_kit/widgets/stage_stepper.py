@@ -39,7 +39,8 @@ MAX_WIDTH = 4
 MAX_BATCH = 8
 
 # gradcheck verdicts: relative error below the first bound agrees, above the second is a bug
-AGREES, SUSPICIOUS = 1e-6, 1e-3
+# lesson 04's bands for the relative error (CS231n's): agrees, close, suspicious, likely a bug
+AGREES, CLOSE, SUSPICIOUS = 1e-7, 1e-4, 1e-2
 # above this batch loss the network has blown up: central differences (eps 1e-6) of a loss this
 # large cannot resolve its gradient, so a gradient check would only report rounding
 CHECKABLE_LOSS = 1e8
@@ -552,7 +553,7 @@ class StageStepper(Panel):
         verdict = _verdict(worst)[0]
         self.gradcheck_output.value = _gradcheck_table(errors, which)
         self.status.show(f"Gradient check on {which}: largest relative error {worst:.1e} per layer — {verdict}. "
-                         + self._next_text(), "info" if worst < SUSPICIOUS else "warning")
+                         + self._next_text(), "info" if worst < CLOSE else "warning")
         return errors
 
     def _press(self, stage: str) -> None:
@@ -798,11 +799,14 @@ def _activation_title(i: int, activation: str) -> str:
 
 
 def _verdict(error: float) -> tuple[str, str]:
+    """Lesson 04's band for a gradient check's relative error: its words and colour."""
     if error < AGREES:
         return "agrees: backpropagation is right", "#15803d"
+    if error < CLOSE:
+        return "close: fine if you can name the cause (a relu kink, tiny gradients)", "#b45309"
     if error < SUSPICIOUS:
-        return "close, not exact (a relu kink or rounding)", "#b45309"
-    return "disagrees: a bug in the gradient", "#b91c1c"
+        return "suspicious: check other samples or a smooth activation", "#c2410c"
+    return "likely a bug in the gradient", "#b91c1c"
 
 
 def _gradcheck_hint() -> str:
