@@ -205,10 +205,11 @@ class NetworkView:
                                               fontsize=size - 0.5, color=ink))
         room = self._column_points()
         for c in range(1, columns):
-            name = "output" if c == columns - 1 else f"layer {c}"
+            output = c == columns - 1
+            name, short = ("output", "out") if output else (f"layer {c}", f"L{c}")
             # the longest name that fits between the columns (about 0.55 of a font size per character)
-            fits = [text for text in (f"{name}: {self.activations[c - 1]}", name, name.replace("layer ", "L"))
-                    if len(text) * 0.55 * (size - 0.5) <= room] or [str(c)]
+            fits = [text for text in (f"{name}: {self.activations[c - 1]}", name, short)
+                    if len(text) * 0.55 * (size - 0.5) <= room] or ["y" if output else str(c)]
             self._artists.append(self.ax.text(c * COLUMN, self.centres[c][0, 1] - BOX / 2 - 0.1, fits[0],
                                               ha="center", va="bottom", fontsize=size - 0.5, color=ink))
 
