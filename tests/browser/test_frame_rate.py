@@ -23,12 +23,13 @@ from browser_helpers import (RESULTS, kernel_execute, open_and_run, step_number,
                              wait_until)
 
 NB = "playground.ipynb"
-PLOTS = ("bk-plot-boundary", "bk-plot-loss", "bk-plot-gradients")
+PLOTS = ("bk-plot-network", "bk-plot-boundary", "bk-plot-loss", "bk-plot-gradients")
 WINDOW = 5.0          # seconds of playing measured
 WARM_UP = 1.5         # seconds of playing before the window (first frames, layouts)
 # each plot's own floor: a live view below it is broken, not slow (the boundary is shown once its
-# own cost has passed BOUNDARY_PACE times over, so it may paint fewer frames than the step plots)
-FLOOR_FPS = {"bk-plot-boundary": 1.0, "bk-plot-loss": 5.0, "bk-plot-gradients": 5.0}
+# own cost has passed BOUNDARY_PACE times over, so it may paint fewer frames than the step plots;
+# the network view is paced with it)
+FLOOR_FPS = {"bk-plot-network": 1.0, "bk-plot-boundary": 1.0, "bk-plot-loss": 5.0, "bk-plot-gradients": 5.0}
 
 _COUNT_FRAMES_JS = """
 () => {
