@@ -48,6 +48,12 @@ def _output(name: str, value, settings: dict) -> Value:
 
 
 ARGUMENTS = {"output": _args.Custom(_output), "digits": _args.Whole(2, 6)}
+# (class suffix, label, icon, tooltip) of the four buttons, left to right
+_BUTTONS = (("forward", "Forward", "step-forward", "Compute the next node's value from its inputs"),
+            ("backward", "Backward", "step-backward",
+             "The next node from the output back: its gradient, passed to its inputs"),
+            ("run", "Run all", "fast-forward", "The rest of the forward pass and of the backward pass"),
+            ("reset", "Reset", "undo", "Back to the leaves only"))
 
 
 class GraphStepper(Panel):
@@ -89,13 +95,8 @@ class GraphStepper(Panel):
         self.labels = _labels(nodes)
         self._uses = collections.Counter(parent for node in nodes for parent in node.parents)
 
-        self.forward_button = button("Forward", "bk-graph-forward", icon="step-forward",
-                                     tooltip="Compute the next node's value from its inputs")
-        self.backward_button = button("Backward", "bk-graph-backward", icon="step-backward",
-                                      tooltip="The next node from the output back: its gradient, passed to its inputs")
-        self.run_button = button("Run all", "bk-graph-run", icon="fast-forward",
-                                 tooltip="The rest of the forward pass and of the backward pass")
-        self.reset_button = button("Reset", "bk-graph-reset", icon="undo", tooltip="Back to the leaves only")
+        self.forward_button, self.backward_button, self.run_button, self.reset_button = (
+            button(label, f"bk-graph-{name}", icon=icon, tooltip=tooltip) for name, label, icon, tooltip in _BUTTONS)
         self.on_click(self.forward_button, self.step_forward)
         self.on_click(self.backward_button, self.step_backward)
         self.on_click(self.run_button, self.run_all)
