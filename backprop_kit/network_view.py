@@ -138,6 +138,9 @@ class NetworkView:
             top = (tallest - n) * ROW / 2
             self.centres.append(np.column_stack([np.full(n, c * COLUMN), top + ROW * np.arange(n) + ROW / 2]))
         self._edges = self._edge_curves()
+        # each curve followed by a NaN point, so that the curves of one line stay apart
+        self._padded = [np.concatenate([curves, np.full(curves.shape[:2] + (1, 2), np.nan)], axis=2)
+                        for curves in self._edges]
         self._make_lines()
         self._make_neurons()
         self._make_labels()
@@ -256,8 +259,10 @@ class NetworkView:
     def _show_weights(self, net: Network) -> None:
         outputs = self.neuron_outputs(net)
         for c, column in enumerate(self.images):
-            for j, image in enumerate(column):
-                image.set_data(_GREY if outputs is None else self._thumbnail(outputs[c][:, j], c, index=j))
+            pictures = (_GREY for _ in column) if outputs is None else \
+                self._thumbnails(outputs[c][:, :len(column)], c)
+            for image, picture in zip(column, pictures):
+                image.set_data(picture)
         self._set_edges([np.asarray(W) for W in net.weights])
 
     def _show_gradients(self) -> None:
@@ -284,30 +289,35 @@ class NetworkView:
         return [np.abs(d).mean(axis=0) for d in self.gradients.deltas]
 
     def _thumbnail(self, values: np.ndarray, column: int, resolution: int = RESOLUTION, index: int = 0) -> np.ndarray:
-        """(resolution, resolution, 4) RGBA of neuron ``index``'s values over the plane, rows from
-        the top (1-D data: (1, resolution), a strip along x)."""
-        values = np.asarray(values, dtype=float)
-        v = values[None, :] if self.dataset.n_inputs == 1 else values.reshape(resolution, resolution)[::-1]
+        """(resolution, resolution, 4) RGBA bytes of neuron ``index``'s values over the plane, rows
+        from the top (1-D data: (1, resolution), a strip along x)."""
+        return self._thumbnails(np.asarray(values, dtype=float)[:, None], column, resolution, index)[0]
+
+    def _thumbnails(self, values: np.ndarray, column: int, resolution: int = RESOLUTION,
+                    first: int = 0) -> np.ndarray:
+        """(k, rows, resolution, 4) RGBA bytes of the k neurons whose values over the plane are the
+        columns of ``values`` (neurons first, first + 1, ...): one colormap call for a whole layer."""
+        values = np.asarray(values, dtype=float).T
+        k = len(values)
+        v = values[:, None, :] if self.dataset.n_inputs == 1 else values.reshape(k, resolution, resolution)[:, ::-1]
         name = None if column == 0 else self.activations[column - 1]
         if name == "softmax":                         # p(class j): white at 0, class j's colour at 1
-            j = index % len(plots.CLASS_COLORS)
-            colour = np.array(to_rgba(plots.CLASS_COLORS[j]))
+            colours = np.array([to_rgba(plots.CLASS_COLORS[j % len(plots.CLASS_COLORS)])
+                                for j in range(first, first + k)])[:, None, None, :]
             p = np.clip(np.nan_to_num(v, nan=0.0), 0.0, 1.0)[..., None]
-            return (1.0 - p) * np.ones(4) + p * colour
+            return _bytes((1.0 - p) * np.ones(4) + p * colours)
         if name == "sigmoid":
             unit = v                                  # 0..1, white at 0.5
-        else:
-            scale = np.nanmax(np.abs(v)) if np.isfinite(v).any() else 0.0
-            unit = 0.5 + 0.5 * v / scale if scale > 0 else np.full_like(v, 0.5)
-        return plots.BINARY_COLORMAP(np.nan_to_num(unit, nan=0.5))
+        else:                                         # each neuron on its own scale, white at 0
+            scale = np.abs(np.where(np.isfinite(v), v, 0.0)).reshape(k, -1).max(axis=1)[:, None, None]
+            unit = np.where(scale > 0, 0.5 + 0.5 * v / np.where(scale > 0, scale, 1.0), 0.5)
+        return plots.BINARY_COLORMAP(np.nan_to_num(unit, nan=0.5), bytes=True)
 
     def _set_edges(self, values) -> None:
         """Sort the edges of every layer into the lines by colour and width, NaN between them."""
         buckets = [[] for _ in self.lines]
-        for c, curves in enumerate(self._edges):
-            n_in, n_out = curves.shape[:2]
-            if values is None:
-                continue
+        for c, padded in enumerate(self._padded if values is not None else []):
+            n_in, n_out = padded.shape[:2]
             shown = np.asarray(values[c])[:n_in, :n_out]
             if self.show == "weights":
                 size = np.searchsorted(WEIGHT_STEPS, np.abs(shown), side="right")
@@ -316,12 +326,13 @@ class NetworkView:
                 with np.errstate(divide="ignore"):
                     logs = np.log10(shown)
                 index = _decade(logs)
-            for i, j in zip(*np.nonzero(np.isfinite(shown))):
-                buckets[index[i, j]].append(curves[i, j])
+            index = np.where(np.isfinite(shown), index, -1)        # a non-finite value: no edge
+            for b in np.unique(index[index >= 0]):
+                buckets[b].append(padded[index == b])             # (edges, points + 1, 2), row by row
         for line, curves in zip(self.lines, buckets):
             if curves:
-                padded = np.concatenate([np.vstack([c, [np.nan, np.nan]]) for c in curves])
-                line.set_data(padded[:, 0], padded[:, 1])
+                points = np.concatenate(curves).reshape(-1, 2)
+                line.set_data(points[:, 0], points[:, 1])
             else:
                 line.set_data([], [])
 
@@ -451,7 +462,7 @@ class _Source:
         self.net, self.gradients = net, gradients
 
 
-_GREY = np.array([[to_rgba("#e4e4e4")]])       # a neuron with no picture (data of more than 2 inputs)
+_GREY = np.round(np.array([[to_rgba("#e4e4e4")]]) * 255).astype(np.uint8)       # a neuron with no picture (data of more than 2 inputs)
 
 
 def _grid(extent, resolution: int) -> np.ndarray:
@@ -475,7 +486,12 @@ def _gradient_width(bin_index: int) -> float:
 def _log_colour(value) -> np.ndarray:
     """A 1 x 1 RGBA image: |delta| on the gradient scale (light grey when there is none yet)."""
     if value is None or not math.isfinite(value):
-        return np.array([[to_rgba("#f7f7f7")]])
+        return _bytes(np.array([[to_rgba("#f7f7f7")]]))
     low, high = LOG_RANGE
     position = (math.log10(value) - low) / (high - low) if value > 0 else 0.0
-    return np.array([[GRADIENT_COLORMAP(min(max(position, 0.0), 1.0))]])
+    return np.array([[GRADIENT_COLORMAP(min(max(position, 0.0), 1.0), bytes=True)]])
+
+
+def _bytes(rgba: np.ndarray) -> np.ndarray:
+    """RGBA in 0..1 as uint8 (0..255), as a colormap's bytes=True gives it: what the canvas sends as is."""
+    return np.round(np.clip(rgba, 0.0, 1.0) * 255).astype(np.uint8)

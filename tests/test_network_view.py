@@ -31,10 +31,10 @@ def test_each_thumbnail_is_the_neurons_output_over_the_plane():
     for column, layer in ((1, 0), (2, 1)):
         for j, image in enumerate(view.images[column]):
             a = trace.post[layer][:, j].reshape(nv.RESOLUTION, nv.RESOLUTION)[::-1]
-            expected = plots.BINARY_COLORMAP(0.5 + 0.5 * a / np.abs(a).max())
-            np.testing.assert_allclose(image.get_array(), expected, atol=1e-12)
+            expected = plots.BINARY_COLORMAP(0.5 + 0.5 * a / np.abs(a).max(), bytes=True)   # RGBA bytes
+            np.testing.assert_array_equal(image.get_array(), expected)
     p = trace.output[:, 0].reshape(nv.RESOLUTION, nv.RESOLUTION)[::-1]       # sigmoid: 0.5 is white
-    np.testing.assert_allclose(view.images[3][0].get_array(), plots.BINARY_COLORMAP(p), atol=1e-12)
+    np.testing.assert_array_equal(view.images[3][0].get_array(), plots.BINARY_COLORMAP(p, bytes=True))
 
 
 def test_input_thumbnails_follow_the_chosen_features():
@@ -160,8 +160,8 @@ def test_one_input_draws_each_neuron_as_a_strip_along_x_and_more_inputs_only_the
     xs = np.linspace(X.min(), X.max(), nv.RESOLUTION)[:, None]
     a = bk.forward(net, xs).post[0][:, 2]
     assert view.images[1][2].get_array().shape == (1, nv.RESOLUTION, 4)
-    np.testing.assert_allclose(view.images[1][2].get_array()[0],
-                               plots.BINARY_COLORMAP(0.5 + 0.5 * a / np.abs(a).max()), atol=1e-12)
+    np.testing.assert_array_equal(view.images[1][2].get_array()[0],
+                                  plots.BINARY_COLORMAP(0.5 + 0.5 * a / np.abs(a).max(), bytes=True))
     wide = bk.datasets.from_arrays(np.random.default_rng(0).normal(size=(40, 3)), np.arange(40) % 2)
     net3 = bk.Network([3, 4, 1], seed=0)
     view3 = view_of(net3, data=wide)
