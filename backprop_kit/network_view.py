@@ -462,7 +462,6 @@ class _Source:
         self.net, self.gradients = net, gradients
 
 
-_GREY = np.round(np.array([[to_rgba("#e4e4e4")]]) * 255).astype(np.uint8)       # a neuron with no picture (data of more than 2 inputs)
 
 
 def _grid(extent, resolution: int) -> np.ndarray:
@@ -495,3 +494,6 @@ def _log_colour(value) -> np.ndarray:
 def _bytes(rgba: np.ndarray) -> np.ndarray:
     """RGBA in 0..1 as uint8 (0..255), as a colormap's bytes=True gives it: what the canvas sends as is."""
     return np.round(np.clip(rgba, 0.0, 1.0) * 255).astype(np.uint8)
+
+
+_GREY = _bytes(np.array([[to_rgba("#e4e4e4")]]))     # a neuron with no picture (data of more than 2 inputs)
