@@ -79,14 +79,14 @@ def _classes(name, value, settings):
     return classes
 
 
-def _data(name, value, settings):
+def _check_data(name, value, settings):
     if value is not None and (not isinstance(value, datasets.Dataset) or not len(value.X_train)):
         raise TypeError(f"{name} must be None or a backprop_kit Dataset with training points, e.g. "
                         f"bk.datasets.from_arrays(X, y); got {_checks._show(value)}")
     return value
 
 
-def _features(name, value, settings):
+def _check_features(name, value, settings):
     return datasets.feature_names(value if not isinstance(value, tuple) else list(value))
 
 
@@ -100,7 +100,7 @@ ARGUMENTS = {
     "batch_size": _args.BatchSize(), "l2": _args.Optional(_args.Number(1e-5, 1.0), off=0.0),
     "clip": _args.Optional(_args.Number(1e-2, 100.0, accepts="a max gradient norm from 0.01 to 100")),
     "seed": _args.Whole(0, 2**31 - 1), "step_size": _args.Choice(STEP_SIZES),
-    "data": _args.Custom(_data), "features": _args.Custom(_features), "show": _args.Choice(SHOWS),
+    "data": _args.Custom(_check_data), "features": _args.Custom(_check_features), "show": _args.Choice(SHOWS),
 }
 
 # which controls rebuild what, and how a change is named in the status
