@@ -18,9 +18,11 @@ gradients explode flares. Layers wider than ``SHOWN`` neurons show their first `
 its numbers; ``enlarge(layer, index)`` draws one neuron large, with the data, on ``zoom_ax``.
 
 Like the views of ``plots``, its artists are made once per network shape and an update only
-changes their data: the thumbnails are images (``set_data``), and the edges are a few lines,
-one per colour and width (``set_data`` with NaN between the edges), so that a live canvas sends
-numbers, not pictures. No ipywidgets here.
+changes their data: the thumbnails of a column are one image (``set_data``; the thumbnails one
+under the other, with transparent rows between them), and the edges are a few lines, one per
+colour and width (``set_data`` with NaN between the edges), so that a live canvas sends numbers,
+not pictures, and a frame costs a few images and lines however many neurons there are.
+``picture(column, index)`` is one neuron's thumbnail. No ipywidgets here.
 """
 from __future__ import annotations
 
@@ -38,9 +40,10 @@ from .stages import Gradients, _forward
 SHOWS = ("weights", "gradients")
 SHOWN = 8                   # neurons drawn per layer; the rest are counted: "+k more"
 RESOLUTION = 24             # thumbnail pixels per side (the grid the neurons are computed on)
+PITCH = 32                  # a column's picture: rows from one thumbnail's top to the next one's
 ZOOM_RESOLUTION = 80
 BOX = 0.64                  # a thumbnail's side (the unit of the layout: 1 = a neuron's pitch)
-ROW = 0.86                  # from one neuron's centre to the next one's, down a column
+ROW = BOX * PITCH / RESOLUTION     # 0.853: from one neuron's centre to the next one's, down a column
 COLUMN = 1.9                # from one column's centre to the next one's: room for the edges
 
 # weights: |w| at which an edge gets the next width; gradients: log10 |g| from LOG_RANGE[0] to [1]
@@ -180,20 +183,25 @@ class NetworkView:
             self.lines.append(line)
 
     def _make_neurons(self) -> None:
-        """One image per neuron, in a grey frame, and "+k more" under a wide layer."""
+        """One image per column (its thumbnails PITCH rows apart), a grey frame around each
+        thumbnail, and "+k more" under a wide layer."""
         half = BOX / 2
+        self._strips = []
         for c, centres in enumerate(self.centres):
-            column_images = []
             for x, y in centres:
                 # the frame lies over the picture's edge (where a browser and Matplotlib resample it alike)
                 frame = Rectangle((x - half, y - half), BOX, BOX, facecolor="none", edgecolor="#a8a8a8",
                                   linewidth=1.4, zorder=4)
                 self.ax.add_patch(frame)
-                image = self.ax.imshow(np.zeros((1, 1, 4)), extent=(x - half, x + half, y + half, y - half),
-                                       origin="upper", interpolation="bilinear", zorder=3)
-                column_images.append(image)
-                self._artists += [frame, image]
-            self.images.append(column_images)
+                self._artists.append(frame)
+            # the column's picture: thumbnail j in rows j * PITCH .. + RESOLUTION, transparent between
+            strip = np.zeros(((len(centres) - 1) * PITCH + RESOLUTION, RESOLUTION, 4), dtype=np.uint8)
+            x, top, bottom = centres[0, 0], centres[0, 1] - half, centres[-1, 1] + half
+            image = self.ax.imshow(strip, extent=(x - half, x + half, bottom, top), origin="upper",
+                                   interpolation="bilinear", zorder=3)
+            self._strips.append(strip)
+            self.images.append(image)
+            self._artists.append(image)
             hidden = self.sizes[c] - self.shown[c]
             if hidden:
                 self._artists.append(self.ax.text(c * COLUMN, centres[-1, 1] + half + 0.12, f"+{hidden} more",
@@ -233,8 +241,30 @@ class NetworkView:
         return self.ax.get_xlim()[1] - self.ax.get_xlim()[0], self.ax.get_ylim()[0] - self.ax.get_ylim()[1]
 
     def moving_artists(self) -> list:
-        """The artists an update changes: every thumbnail and every edge line."""
-        return [image for column in self.images for image in column] + self.lines
+        """The artists an update changes: each column's picture and every edge line."""
+        return self.images + self.lines
+
+    def picture(self, column: int, index: int) -> np.ndarray:
+        """Neuron ``index`` of ``column`` (0: the inputs) as shown: (RESOLUTION, RESOLUTION, 4) RGBA
+        bytes, rows from the top (1-D data: every row the same strip along x)."""
+        if self.sizes is None or not (0 <= column < len(self.shown) and 0 <= index < self.shown[column]):
+            raise ValueError(f"column and index must name a neuron shown for a network of sizes "
+                             f"{list(self.sizes or [])} (at most {SHOWN} a layer); got column {column}, index {index}")
+        return self._strips[column][index * PITCH:index * PITCH + RESOLUTION]
+
+    def _set_pictures(self, column: int, tiles) -> None:
+        """Column ``column``'s thumbnails: ``tiles`` (k, rows, RESOLUTION, 4) RGBA bytes, rows 1
+        (a strip along x, or one colour) or RESOLUTION. The rows between them take the colour of
+        the nearest thumbnail's edge, transparent, so that resampling blends no dark fringe in."""
+        strip, gap = self._strips[column], PITCH - RESOLUTION
+        for j, tile in enumerate(tiles):
+            top = j * PITCH
+            strip[top:top + RESOLUTION] = tile
+            if j:                                  # the gap above: half the edge above, half this edge
+                strip[top - gap:top - gap // 2] = strip[top - gap - 1]
+                strip[top - gap // 2:top] = strip[top]
+                strip[top - gap:top, :, 3] = 0
+        self.images[column].set_data(strip)
 
     def update(self, source, draw: bool = True) -> None:
         """Show ``source``: a Trainer (its network and last gradients) or a Network."""
@@ -258,18 +288,15 @@ class NetworkView:
 
     def _show_weights(self, net: Network) -> None:
         outputs = self.neuron_outputs(net)
-        for c, column in enumerate(self.images):
-            pictures = (_GREY for _ in column) if outputs is None else \
-                self._thumbnails(outputs[c][:, :len(column)], c)
-            for image, picture in zip(column, pictures):
-                image.set_data(picture)
+        for c, shown in enumerate(self.shown):
+            self._set_pictures(c, [_GREY] * shown if outputs is None else self._thumbnails(outputs[c][:, :shown], c))
         self._set_edges([np.asarray(W) for W in net.weights])
 
     def _show_gradients(self) -> None:
         deltas = self.neuron_deltas()
-        for c, column in enumerate(self.images):
-            for j, image in enumerate(column):
-                image.set_data(_log_colour(None if c == 0 or deltas is None else deltas[c - 1][j]))
+        for c, shown in enumerate(self.shown):
+            self._set_pictures(c, [_log_colour(None if c == 0 or deltas is None else deltas[c - 1][j])
+                                   for j in range(shown)])
         self._set_edges(None if self.gradients is None else [np.abs(g) for g in self.gradients.weights])
 
     def neuron_outputs(self, net: Network | None = None) -> list[np.ndarray] | None:

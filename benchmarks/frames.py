@@ -2,11 +2,11 @@
 
     python benchmarks/frames.py            # ~10 s; --frames N for more or fewer frames
 
-For each of the Playground's three plots (decision boundary, loss, gradient norms), over a run
+For each of the Playground's four plots (decision boundary, loss, gradient norms, the network), over a run
 of Play-like frames (a few hundred training steps, then the views' update):
 
-- ``update``    the view's data update (``view.update(..., draw=False)``; the boundary's includes
-                the forward pass over its grid),
+- ``update``    the view's data update (``view.update(..., draw=False)``; the boundary's and the
+                network's include the forward pass over their grid),
 - ``scene``     the frame the page paints: the moving artists as numbers, built and serialised as
                 ipywidgets sends them (``_remove_buffers`` and the JSON), and its size in kB,
 - ``full draw`` a full Matplotlib draw of the figure (what a frame costs when an axis limit or a
@@ -61,7 +61,8 @@ def main(argv=None) -> None:
         trainer.step(args.steps)
         for name, widget in panel.canvases.items():
             view = getattr(views, name)
-            _, ms = timed(lambda: view.update(trainer.net if name == "boundary" else trainer.history, draw=False))
+            source = {"boundary": trainer.net, "network": trainer}.get(name, trainer.history)
+            _, ms = timed(lambda: view.update(source, draw=False))
             rows[name]["update"].append(ms)
             widget._draw_if_needed()                       # (a changed axis: a full draw, timed below)
             if widget._plan is None:
@@ -85,8 +86,8 @@ def main(argv=None) -> None:
               + f"   {np.median(row['scene_kb']):9.1f} {np.median(row['pictures_kb']):9.1f}")
     frame = sum(np.median(rows[n]["update"]) + np.median(rows[n]["scene"]) for n in rows)
     redraw = sum(np.median(rows[n]["full"]) + np.median(rows[n]["pictures"]) for n in rows)
-    print(f"\nall three plots: a frame {frame:.1f} ms (updates and scenes); "
-          f"a full redraw of all three {redraw:.1f} ms (draws and pictures)")
+    print(f"\nall {len(rows)} plots: a frame {frame:.1f} ms (updates and scenes); "
+          f"a full redraw of all of them {redraw:.1f} ms (draws and pictures)")
 
 
 if __name__ == "__main__":

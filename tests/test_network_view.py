@@ -29,12 +29,35 @@ def test_each_thumbnail_is_the_neurons_output_over_the_plane():
     plane = nv._grid(view.extent, nv.RESOLUTION)
     trace = bk.forward(net, plane)
     for column, layer in ((1, 0), (2, 1)):
-        for j, image in enumerate(view.images[column]):
+        for j in range(net.sizes[column]):
             a = trace.post[layer][:, j].reshape(nv.RESOLUTION, nv.RESOLUTION)[::-1]
             expected = plots.BINARY_COLORMAP(0.5 + 0.5 * a / np.abs(a).max(), bytes=True)   # RGBA bytes
-            np.testing.assert_array_equal(image.get_array(), expected)
+            np.testing.assert_array_equal(view.picture(column, j), expected)
     p = trace.output[:, 0].reshape(nv.RESOLUTION, nv.RESOLUTION)[::-1]       # sigmoid: 0.5 is white
-    np.testing.assert_array_equal(view.images[3][0].get_array(), plots.BINARY_COLORMAP(p, bytes=True))
+    np.testing.assert_array_equal(view.picture(3, 0), plots.BINARY_COLORMAP(p, bytes=True))
+
+
+def test_a_column_is_one_image_its_thumbnails_apart_with_transparent_rows_between():
+    net = bk.Network([2, 5, 1], activation="tanh", seed=1)
+    view = view_of(net)
+    view.update(net, draw=False)
+    assert len(view.images) == 3 and view.moving_artists() == view.images + view.lines
+    strip = view.images[1].get_array()
+    assert strip.shape == (4 * nv.PITCH + nv.RESOLUTION, nv.RESOLUTION, 4)
+    for j in range(5):
+        np.testing.assert_array_equal(strip[j * nv.PITCH:j * nv.PITCH + nv.RESOLUTION], view.picture(1, j))
+        assert (view.picture(1, j)[..., 3] == 255).all()
+        if j:
+            gap = strip[j * nv.PITCH - (nv.PITCH - nv.RESOLUTION):j * nv.PITCH]
+            assert (gap[..., 3] == 0).all()          # see-through, in the colour of the nearest edge
+            np.testing.assert_array_equal(gap[-1, :, :3], view.picture(1, j)[0, :, :3])
+            np.testing.assert_array_equal(gap[0, :, :3], view.picture(1, j - 1)[-1, :, :3])
+    # the picture spans the column's boxes exactly: thumbnail j over neuron j's box
+    left, right, bottom, top = view.images[1].get_extent()
+    assert (top, bottom) == pytest.approx((view.centres[1][0, 1] - nv.BOX / 2, view.centres[1][-1, 1] + nv.BOX / 2))
+    assert (bottom - top) / strip.shape[0] == pytest.approx(nv.BOX / nv.RESOLUTION)
+    with pytest.raises(ValueError, match=r"column and index must name a neuron shown.*got column 1, index 5"):
+        view.picture(1, 5)
 
 
 def test_input_thumbnails_follow_the_chosen_features():
@@ -86,7 +109,7 @@ def test_the_gradients_view_shows_the_last_steps_gradients_as_bk_gradient_comput
             assert index == [int(nv._decade(np.log10(np.array([value])))[0])]
     # a neuron's colour is its mean |delta| on the same log scale
     j = 2
-    np.testing.assert_allclose(view.images[1][j].get_array()[0, 0], nv._log_colour(deltas[0][j])[0, 0])
+    assert (view.picture(1, j) == nv._log_colour(deltas[0][j])[0, 0]).all()
 
 
 def test_vanishing_gradients_fade_towards_the_input_side():
@@ -103,7 +126,7 @@ def test_wide_layers_show_their_first_eight_and_count_the_rest():
     net = bk.Network([2, 20, 1], seed=0)
     view = view_of(net)
     view.update(net, draw=False)
-    assert [len(column) for column in view.images] == [2, 8, 1]
+    assert view.shown == [2, 8, 1] and view.images[1].get_array().shape[0] == 7 * nv.PITCH + nv.RESOLUTION
     assert any(text.get_text() == "+12 more" for text in view.ax.texts)
     assert sum(np.isnan(line.get_xdata()).sum() for line in view.lines) == 2 * 8 + 8 * 1
 
@@ -142,7 +165,7 @@ def test_a_new_shape_rebuilds_and_bad_arguments_are_named():
     view = view_of(bk.Network([2, 3, 1]))
     view.update(bk.Network([2, 3, 1]), draw=False)
     view.update(bk.Network([2, 5, 5, 1]), draw=False)
-    assert [len(c) for c in view.images] == [2, 5, 5, 1]
+    assert view.shown == [2, 5, 5, 1] and len(view.images) == 4
     with pytest.raises(ValueError, match="show must be one of"):
         view.set_show("both")
     with pytest.raises(TypeError, match="dataset must be a backprop_kit Dataset"):
@@ -159,13 +182,13 @@ def test_one_input_draws_each_neuron_as_a_strip_along_x_and_more_inputs_only_the
     X = np.concatenate([sine.X_train, sine.X_test])
     xs = np.linspace(X.min(), X.max(), nv.RESOLUTION)[:, None]
     a = bk.forward(net, xs).post[0][:, 2]
-    assert view.images[1][2].get_array().shape == (1, nv.RESOLUTION, 4)
-    np.testing.assert_array_equal(view.images[1][2].get_array()[0],
-                                  plots.BINARY_COLORMAP(0.5 + 0.5 * a / np.abs(a).max(), bytes=True))
+    strip = plots.BINARY_COLORMAP(0.5 + 0.5 * a / np.abs(a).max(), bytes=True)
+    for row in view.picture(1, 2):                   # every row of the thumbnail: the strip along x
+        np.testing.assert_array_equal(row, strip)
     wide = bk.datasets.from_arrays(np.random.default_rng(0).normal(size=(40, 3)), np.arange(40) % 2)
     net3 = bk.Network([3, 4, 1], seed=0)
     view3 = view_of(net3, data=wide)
     view3.update(net3, draw=False)
     assert view3.neuron_outputs() is None and view3.features == ("x1", "x2", "x3")
-    assert all(np.array_equal(image.get_array(), nv._GREY) for column in view3.images for image in column)
+    assert all((view3.picture(c, j) == nv._GREY[0, 0]).all() for c, n in enumerate(view3.shown) for j in range(n))
     assert sum(np.isnan(line.get_xdata()).sum() for line in view3.lines) == 3 * 4 + 4

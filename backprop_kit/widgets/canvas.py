@@ -620,13 +620,15 @@ def _line_item(line: Line2D, renderer, height: float) -> dict:
     else:
         xy = np.asarray(line.get_xydata(), dtype=float)
     xy = line.get_transform().transform(xy)
-    xy[:, 1] = height - xy[:, 1]
-    xy[~np.isfinite(xy).all(axis=1)] = np.nan
-    x = xy[:, 0][~np.isnan(xy[:, 0])]
-    item = {"kind": "line", "xy": xy.astype(np.float32).tobytes(),
-            "sorted": bool(np.all(x[1:] >= x[:-1])),      # x never decreases: the page can find a strip's part
+    xy[:, 1] *= -1.0
+    xy[:, 1] += height                     # y from the top, as the page counts
+    x = xy[:, 0]
+    if not np.isfinite(xy).all():          # a gap (NaN, or an infinite log): both coordinates NaN
+        xy[~np.isfinite(xy).all(axis=1)] = np.nan
+        x = x[~np.isnan(x)]
+    return {"kind": "line", "xy": xy.astype(np.float32).tobytes(),
+            "sorted": bool((x[1:] >= x[:-1]).all()),      # x never decreases: the page can find a strip's part
             "clip": _clip(line, height), **_line_style(line, renderer.points_to_pixels)}
-    return item
 
 
 def _line_style(line: Line2D, pixels) -> dict:

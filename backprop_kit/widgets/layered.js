@@ -107,9 +107,24 @@ function drawLine(ctx, item, columns) {
   ctx.restore();
 }
 
-function drawImage(ctx, item, scratch) {
+// An image item's pixels before scaling: one scratch canvas per image size, kept (resizing a
+// canvas reallocates its pixels: a plot whose images differ in size would do so every frame).
+function scratchFor(scratches, w, h) {
+  const key = w + "x" + h;
+  let scratch = scratches.get(key);
+  if (!scratch) {
+    if (scratches.size >= 8) scratches.clear();
+    scratch = document.createElement("canvas");
+    scratch.width = w;
+    scratch.height = h;
+    scratches.set(key, scratch);
+  }
+  return scratch;
+}
+
+function drawImage(ctx, item, scratches) {
   const [h, w] = item.shape;
-  if (scratch.width !== w || scratch.height !== h) { scratch.width = w; scratch.height = h; }
+  const scratch = scratchFor(scratches, w, h);
   scratch.getContext("2d").putImageData(new ImageData(item.rgba, w, h), 0, 0);
   ctx.save();
   clipTo(ctx, item.clip);
@@ -181,7 +196,7 @@ function render({ model, el }) {
   canvas.style.display = "block";
   canvas.style.willChange = "transform";   // its own compositing layer (it changes ~20 times a second)
   el.appendChild(canvas);
-  const scratch = document.createElement("canvas");  // an image item's pixels before scaling
+  const scratches = new Map();   // an image item's pixels before scaling, by size (scratchFor)
   let pictures = null;        // {generation, background: ImageBitmap, layers: [ImageBitmap]}
   let loading = false, painted = -1, alive = true;
   el.dataset.frames = "0";
@@ -266,7 +281,7 @@ function render({ model, el }) {
       for (const item of scene.items) {
         if (item.axes !== i) continue;
         if (item.kind === "line") drawLine(ctx, item, columns);
-        else if (item.kind === "image") drawImage(ctx, item, scratch);
+        else if (item.kind === "image") drawImage(ctx, item, scratches);
         else if (item.kind === "layer") {
           const rect = pictures.rects[item.index];
           ctx.drawImage(pictures.layers[item.index], rect[0], rect[1]);
