@@ -16,7 +16,10 @@ configuration below, each in a fresh process:
 Before running one, it asks a fresh Python what the configuration really is: the NumPy
 dispatch targets left on, OpenBLAS's kernel and thread count. A configuration that comes out
 the same as one already run is said to be equivalent and not run again (e.g. (2) on a CPU without
-AVX-512); one the machine cannot have (an x86 kernel on ARM) is said to be skipped.
+AVX-512); one the machine cannot run is said to be skipped: an x86 kernel on ARM, or a kernel
+for instructions this CPU lacks (OpenBLAS takes OPENBLAS_CORETYPE=SkylakeX on a CPU without
+AVX-512 and dies of SIGILL at the first product, so the probe multiplies two matrices).
+A run that hangs (a kernel that died under nbval) fails after RUN_TIMEOUT seconds.
 Exits non-zero if any run failed, or if fewer than three different configurations ran.
 
     python tests/portable_lessons.py [pytest arguments, e.g. notebooks/07_learning_rate.ipynb]
@@ -26,6 +29,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import signal
 import subprocess
 import sys
 import time
@@ -35,6 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 VARIABLES = ("NPY_DISABLE_CPU_FEATURES", "NPY_ENABLE_CPU_FEATURES", "OPENBLAS_CORETYPE",
              "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "GOTO_NUM_THREADS")
 NBVAL = ["--nbval", "--nbval-current-env", "--nbval-sanitize-with", "notebooks/nbval_sanitize.cfg"]
+RUN_TIMEOUT = 1200       # seconds for one configuration's nbval run (all lessons: ~2 min)
 
 # NumPy's dispatch targets above AVX2 (NumPy 2.x names, then 1.x names), and AVX2 itself
 ABOVE_AVX2 = ("X86_V4", "AVX512_ICL", "AVX512_SPR", "AVX512_SKX", "AVX512_CLX", "AVX512_CNL",
@@ -43,6 +48,8 @@ AVX2_LEVEL = ("X86_V3", "AVX2", "FMA3", "AVX", "F16C", "FMA4")
 
 PROBE = """
 import json, numpy, threadpoolctl
+square = numpy.full((64, 64), 0.5)
+assert (square @ square)[0, 0] == 16.0 and numpy.tanh(square).all()   # BLAS's kernel and NumPy's SIMD at work
 try:
     from numpy._core._multiarray_umath import __cpu_features__ as on, __cpu_dispatch__ as dispatch
 except ImportError:     # NumPy 1.x
@@ -82,10 +89,16 @@ def environment(changes: dict) -> dict:
     return env
 
 
-def probe(changes: dict) -> dict | None:
+def probe(changes: dict) -> dict | str:
+    """What a fresh Python with these changes runs (see PROBE), or why it could not."""
     done = subprocess.run([sys.executable, "-c", PROBE], env=environment(changes),
-                          capture_output=True, text=True)
-    return json.loads(done.stdout) if done.returncode == 0 else None
+                          capture_output=True, text=True, timeout=120)
+    if done.returncode == 0:
+        return json.loads(done.stdout)
+    if done.returncode == -signal.SIGILL:
+        return "it died of SIGILL at its first matrix product: an instruction this CPU lacks"
+    last = (done.stderr.strip().splitlines() or ["no message"])[-1]
+    return f"Python does not start this way on this machine (exit {done.returncode}: {last})"
 
 
 def describe(state: dict) -> str:
@@ -97,8 +110,8 @@ def describe(state: dict) -> str:
 def main(arguments: list[str]) -> int:
     targets = arguments or ["notebooks/"]
     native = probe({})
-    if native is None:
-        print("cannot start Python with NumPy and threadpoolctl here; run `make test` once first")
+    if isinstance(native, str):
+        print(f"cannot start Python with NumPy and threadpoolctl here ({native}); run `make test` once first")
         return 2
     ran: list[tuple[str, dict]] = []
     results = []
@@ -106,8 +119,8 @@ def main(arguments: list[str]) -> int:
         state = probe(changes)
         shown = " ".join(f"{k}={v!r}" for k, v in changes.items() if v) or "no variables set"
         print(f"\n=== {name}\n    {shown}")
-        if state is None:
-            print("    skipped: Python does not start this way on this machine")
+        if isinstance(state, str):
+            print(f"    skipped: {state}")
             results.append((name, "skipped"))
             continue
         if (name.startswith("(6)") and not any(kernel == "SkylakeX" for _, kernel, _ in state["blas"])):
@@ -121,8 +134,14 @@ def main(arguments: list[str]) -> int:
             results.append((name, f"equivalent to {same.split(')')[0]})"))
             continue
         started = time.monotonic()
-        done = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:randomly", "-q", *NBVAL, *targets],
-                              cwd=ROOT, env=environment(changes), capture_output=True, text=True)
+        try:
+            done = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:randomly", "-q", *NBVAL, *targets],
+                                  cwd=ROOT, env=environment(changes), capture_output=True, text=True,
+                                  timeout=RUN_TIMEOUT)
+        except subprocess.TimeoutExpired as timeout:
+            output = timeout.stdout.decode(errors="replace") if isinstance(timeout.stdout, bytes) else timeout.stdout
+            done = subprocess.CompletedProcess(timeout.cmd, 1, output or "", "")
+            done.stdout += f"\nFAILED: no result after {RUN_TIMEOUT} s (a lesson's kernel hung or died)"
         summary = (done.stdout.strip().splitlines() or ["(no output)"])[-1]
         verdict = "passed" if done.returncode == 0 else "FAILED"
         print(f"    {verdict} in {time.monotonic() - started:.0f} s: {summary}")
