@@ -50,3 +50,8 @@ def test_a_run_that_hangs_fails_after_the_timeout_instead_of_hanging(monkeypatch
     out = capsys.readouterr().out
     assert "FAILED: no result after 0.5 s (a lesson's kernel hung or died)" in out
     assert "passed  (1)" not in out and "FAILED  (1) the machine as it is" in out
+
+
+def test_a_probe_that_does_not_finish_is_a_reason_to_skip_not_a_traceback(monkeypatch):
+    monkeypatch.setattr(portable_lessons, "PROBE_TIMEOUT", 0.001)    # no Python starts that fast
+    assert portable_lessons.probe({}) == "Python did not finish a matrix product this way in 0.001 s"
