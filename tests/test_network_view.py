@@ -60,6 +60,30 @@ def test_a_column_is_one_image_its_thumbnails_apart_with_transparent_rows_betwee
         view.picture(1, 5)
 
 
+def test_a_frame_writes_into_the_images_own_array_and_a_full_draw_shows_it():
+    # _set_pictures writes in place (no set_data copy): the image must still know it changed
+    def drawn(view):
+        view.ax.figure.canvas.draw()
+        return np.asarray(view.ax.figure.canvas.buffer_rgba()).copy()
+    trainer = full_batch_trainer(bk.Network([2, 4, 1], activation="tanh", seed=3), steps=1)
+    view = view_of(trainer.net)
+    view.update(trainer, draw=False)
+    before = drawn(view)
+    array = view.images[1].get_array()
+    trainer.step(200)
+    assert not view.images[1].stale
+    view.update(trainer, draw=False)
+    assert view.images[1].stale                                 # a figure that shows it redraws it
+    after = drawn(view)
+    assert view.images[1].get_array() is array                 # the same array, new pixels
+    for j in range(4):                                          # what the image holds is what picture() says
+        np.testing.assert_array_equal(array[j * nv.PITCH:j * nv.PITCH + nv.RESOLUTION], view.picture(1, j))
+    fresh = view_of(trainer.net)
+    fresh.update(trainer, draw=False)
+    np.testing.assert_array_equal(after, drawn(fresh))         # as a view made for this network draws it
+    assert np.mean(np.any(after != before, axis=2)) > 0.01     # and not the picture of 200 steps before
+
+
 def test_input_thumbnails_follow_the_chosen_features():
     net = bk.Network([3, 4, 1], seed=0)
     view = view_of(net, features=("x1^2", "x2^2", "x1*x2"))
@@ -192,3 +216,11 @@ def test_one_input_draws_each_neuron_as_a_strip_along_x_and_more_inputs_only_the
     assert view3.neuron_outputs() is None and view3.features == ("x1", "x2", "x3")
     assert all((view3.picture(c, j) == nv._GREY[0, 0]).all() for c, n in enumerate(view3.shown) for j in range(n))
     assert sum(np.isnan(line.get_xdata()).sum() for line in view3.lines) == 3 * 4 + 4
+
+
+def test_thumbnail_colours_are_the_colormaps_to_the_byte():
+    rng = np.random.default_rng(0)
+    unit = np.concatenate([rng.random(100_000), [0.0, 1.0, 0.5, 1 / 256, 255 / 256, np.nextafter(1.0, 0.0),
+                                                 -1e-12, 1 + 1e-12, -3.0, 4.0]])
+    for values in (unit, unit[:900].reshape(1, 30, 30), unit[:7200].reshape(8, 30, 30)):
+        np.testing.assert_array_equal(nv._colour_bytes(values), plots.BINARY_COLORMAP(values, bytes=True))

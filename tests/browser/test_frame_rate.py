@@ -70,26 +70,35 @@ print("HEADLESS", _steps / (_time.perf_counter() - _start))
 # what the kernel did in the window: Play frames, and per canvas the pictures it rendered and sent
 _KERNEL_STATS_START = """
 import time as _time
+def _bk_threads():                          # CPU seconds of each of the kernel's threads, by name
+    import psutil as _psutil, threading as _threading
+    names = {t.native_id: t.name for t in _threading.enumerate()}
+    return {names.get(t.id, f"thread {t.id}"): t.user_time + t.system_time for t in _psutil.Process().threads()}
 def _bk_stats():
-    out = {"frames": panel.loop.frames, "time": _time.perf_counter(),
+    out = {"threads": _bk_threads(), "frames": panel.loop.frames, "time": _time.perf_counter(),
            "cpu": _time.process_time(), "show": getattr(panel, "_bk_show_seconds", 0.0),
-           "training": getattr(panel, "_bk_training_seconds", 0.0)}
+           "training": getattr(panel, "_bk_training_seconds", 0.0),
+           "training_cpu": getattr(panel, "_bk_training_cpu", 0.0)}
     for _name, _canvas in panel.canvases.items():
         out[_name] = dict(_canvas.stats)
     return out
-def _bk_timed(owner, name, total):          # add up in panel.<total> the seconds in owner.<name>
-    setattr(panel, total, 0.0)
+def _bk_timed(owner, name, total, cpu=None):   # add up in panel.<total> the seconds in owner.<name>
+    setattr(panel, total, 0.0)                  # (and in panel.<cpu> this thread's CPU seconds in it)
+    if cpu:
+        setattr(panel, cpu, 0.0)
     method = getattr(owner, name)
     def timed(*args, **kwargs):
-        _started = _time.perf_counter()
+        _started, _cpu = _time.perf_counter(), _time.thread_time()
         try:
             return method(*args, **kwargs)
         finally:
             setattr(panel, total, getattr(panel, total) + _time.perf_counter() - _started)
+            if cpu:
+                setattr(panel, cpu, getattr(panel, cpu) + _time.thread_time() - _cpu)
     setattr(owner, name, timed)
 if not hasattr(panel, "_bk_show_seconds"):
     _bk_timed(panel, "_show", "_bk_show_seconds")
-    _bk_timed(panel.trainer, "step", "_bk_training_seconds")     # a Play frame's training
+    _bk_timed(panel.trainer, "step", "_bk_training_seconds", "_bk_training_cpu")     # a Play frame's training
 _bk_before = _bk_stats()
 """
 _KERNEL_STATS_END = """
@@ -98,7 +107,13 @@ _seconds = _bk_after["time"] - _bk_before["time"]
 print(f"KERNEL frames {(_bk_after['frames'] - _bk_before['frames']) / _seconds:.1f}/s, "
       f"CPU {(_bk_after['cpu'] - _bk_before['cpu']) / _seconds:.0%} of the window, "
       f"training {(_bk_after['training'] - _bk_before['training']) / _seconds:.0%} of it, "
-      f"showing (views, scenes, status) {(_bk_after['show'] - _bk_before['show']) / _seconds:.0%}")
+      f"showing (views, scenes, status) {(_bk_after['show'] - _bk_before['show']) / _seconds:.0%}; "
+      f"while training, the main thread was on a core "
+      f"{(_bk_after['training_cpu'] - _bk_before['training_cpu']) / max(_bk_after['training'] - _bk_before['training'], 1e-9):.0%} of the time")
+print("KERNEL threads (CPU seconds per second of the window): " + ", ".join(
+    f"{_k} {(_v - _bk_before['threads'].get(_k, 0.0)) / _seconds:.2f}" for _k, _v in
+    sorted(_bk_after["threads"].items(), key=lambda kv: kv[1] - _bk_before["threads"].get(kv[0], 0.0), reverse=True)
+    if _v - _bk_before["threads"].get(_k, 0.0) > 0.005))
 _o = panel.loop.budget.between_trainings()
 print("KERNEL between trainings (ms): " + ", ".join(f"{q}% {1000 * _o[int(q / 100 * (len(_o) - 1))]:.0f}" for q in (10, 33, 50, 90)))
 for _name in panel.figures:
