@@ -12,6 +12,9 @@ machine cannot promise a frame rate to a test.
 - steps per second while playing: the step number of the status line, over the window.
 - headless steps per second: the same Trainer settings stepping in a loop in the same kernel,
   with nothing drawn (``Playground(seed=0).trainer``, in chunks of 100 steps).
+- in the kernel: the share of the window spent training and showing, the share of its training
+  time the main thread was on a core (thread CPU time over wall time inside ``Trainer.step``: less
+  than ~100% means another process or the host took the core), and each kernel thread's CPU.
 """
 import json
 import os
