@@ -1,9 +1,12 @@
 """How smooth the Playground's live view is in a real browser (issue 6: >= 20 frames/s while
 training, and training with the view keeps >= 70% of its headless steps per second).
 
-This PRINTS its measurements (and writes them to results/browser/frame-rate.txt); it only
-asserts a generous floor that catches a broken live view, not the goals: a shared 2-core
-machine cannot promise a frame rate to a test.
+This PRINTS its measurements (and writes them to results/browser/frame-rate.txt); it asserts
+only what a broken live view fails, not the goals: a shared 2-core machine cannot promise a frame
+rate to a test (on one whose two virtual cores at times shared one, a working view painted 3.1
+frames/s). Asserted: no page errors; every plot paints more than a frame a second; most of a
+plot's frames are frames, not full redraws (at most half of them sent new pictures: a view that
+redraws whole every frame fails); the plots paint together; training went on.
 
 - frames drawn: each plot (a LayeredCanvas) counts the frames it painted in its element's
   ``data-frames`` attribute; a MutationObserver notes the time of each change per ``bk-plot-*``.
@@ -29,10 +32,10 @@ NB = "playground.ipynb"
 PLOTS = ("bk-plot-network", "bk-plot-boundary", "bk-plot-loss", "bk-plot-gradients")
 WINDOW = 5.0          # seconds of playing measured
 WARM_UP = 1.5         # seconds of playing before the window (first frames, layouts)
-# each plot's own floor: a live view below it is broken, not slow (the boundary is shown once its
-# own cost has passed BOUNDARY_PACE times over, so it may paint fewer frames than the step plots;
-# the network view is paced with it)
-FLOOR_FPS = {"bk-plot-network": 1.0, "bk-plot-boundary": 1.0, "bk-plot-loss": 5.0, "bk-plot-gradients": 5.0}
+# frames/s: a live view below it is broken, not slow (the boundary is shown once its own cost has
+# passed BOUNDARY_PACE times over, so it may paint fewer frames than the step plots; the network
+# view is paced with it)
+FLOOR_FPS = 1.0
 
 _COUNT_FRAMES_JS = """
 () => {
@@ -119,6 +122,9 @@ print("KERNEL threads (CPU seconds per second of the window): " + ", ".join(
     if _v - _bk_before["threads"].get(_k, 0.0) > 0.005))
 _o = panel.loop.budget.between_trainings()
 print("KERNEL between trainings (ms): " + ", ".join(f"{q}% {1000 * _o[int(q / 100 * (len(_o) - 1))]:.0f}" for q in (10, 33, 50, 90)))
+import json as _json
+print("KERNELJSON " + _json.dumps({_name: {_k: _bk_after[_name][_k] - _bk_before[_name][_k] for _k in ("frames", "pictures")}
+                                   for _name in panel.figures}))
 for _name in panel.figures:
     _a, _b = _bk_after[_name], _bk_before[_name]
     print(f"KERNEL {_name}: " + ", ".join(f"{_k} {(_a[_k] - _b.get(_k, 0)) / _seconds:.3g}/s" for _k in _a
@@ -249,7 +255,7 @@ def test_playground_live_view_frame_rate(lab, page):
             f"{group} {(cpu1[group] - cpu0.get(group, 0.0)) / seconds:.2f}"
             for group in sorted(cpu1, key=lambda g: cpu0.get(g, 0.0) - cpu1[g])),
         "  in the kernel (per second of the window):",
-        *("    " + line.replace("KERNEL ", "") for line in kernel.splitlines() if line.startswith("KERNEL")),
+        *("    " + line.replace("KERNEL ", "") for line in kernel.splitlines() if line.startswith("KERNEL ")),
     ]
     report = "\n".join(lines)
     print("\n" + report)
@@ -258,7 +264,11 @@ def test_playground_live_view_frame_rate(lab, page):
         {"fps": fps, "steps_per_second": live, "headless": headless}) + "\n")
 
     assert page.bk_errors == []
-    slow = {name: round(fps[name], 1) for name in PLOTS if not fps[name] > FLOOR_FPS[name]}
+    # a frame is the moving artists over the pictures the page holds; new pictures (a full draw) are rare
+    sent = json.loads(kernel.split("KERNELJSON", 1)[1].splitlines()[0])
+    redrawn = {name: counts for name, counts in sent.items() if not 0 <= 2 * counts["pictures"] <= counts["frames"]}
+    assert redrawn == {}, report
+    slow = {name: round(fps[name], 1) for name in PLOTS if not fps[name] > FLOOR_FPS}
     assert slow == {}, report
     # the plots paint together (layered.js: painter): ~2.8 per page frame, 1.6 when each painted alone
     assert sum(map(len, frames.values())) / max(batches, 1) > 2.2, report
