@@ -221,6 +221,6 @@ def test_one_input_draws_each_neuron_as_a_strip_along_x_and_more_inputs_only_the
 def test_thumbnail_colours_are_the_colormaps_to_the_byte():
     rng = np.random.default_rng(0)
     unit = np.concatenate([rng.random(100_000), [0.0, 1.0, 0.5, 1 / 256, 255 / 256, np.nextafter(1.0, 0.0),
-                                                 -1e-12, 1 + 1e-12, -3.0, 4.0]])
+                                                 -1e-12, 1 + 1e-12, -3.0, 4.0, -1e300, 1e300]])
     for values in (unit, unit[:900].reshape(1, 30, 30), unit[:7200].reshape(8, 30, 30)):
         np.testing.assert_array_equal(nv._colour_bytes(values), plots.BINARY_COLORMAP(values, bytes=True))
