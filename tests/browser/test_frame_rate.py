@@ -3,7 +3,7 @@ training, and training with the view keeps >= 70% of its headless steps per seco
 
 This PRINTS its measurements (and writes them to results/browser/frame-rate.txt); it asserts
 only what a broken live view fails, not the goals: a shared 2-core machine cannot promise a frame
-rate to a test (on one whose two virtual cores at times shared one, a working view painted 3.1
+rate to a test (with the kernel and the browser on one core, a working view painted 3.1
 frames/s). Asserted: no page errors; every plot paints more than a frame a second; most of a
 plot's frames are frames, not full redraws (at most half of them sent new pictures: a view that
 redraws whole every frame fails); the plots paint together; training went on.
