@@ -110,21 +110,22 @@ _bk_before = _bk_stats()
 _KERNEL_STATS_END = """
 _bk_after = _bk_stats()
 _seconds = _bk_after["time"] - _bk_before["time"]
+def _bk_delta(key):
+    return _bk_after[key] - _bk_before[key]
 print(f"KERNEL frames {(_bk_after['frames'] - _bk_before['frames']) / _seconds:.1f}/s, "
       f"CPU {(_bk_after['cpu'] - _bk_before['cpu']) / _seconds:.0%} of the window, "
       f"training {(_bk_after['training'] - _bk_before['training']) / _seconds:.0%} of it, "
       f"showing (views, scenes, status) {(_bk_after['show'] - _bk_before['show']) / _seconds:.0%}; "
-      f"while training, the main thread was on a core "
-      f"{(_bk_after['training_cpu'] - _bk_before['training_cpu']) / max(_bk_after['training'] - _bk_before['training'], 1e-9):.0%} of the time")
+      f"while training, the main thread was on a core {_bk_delta('training_cpu') / max(_bk_delta('training'), 1e-9):.0%}"
+      f" of the time")
+_threads = {_k: (_v - _bk_before["threads"].get(_k, 0.0)) / _seconds for _k, _v in _bk_after["threads"].items()}
 print("KERNEL threads (CPU seconds per second of the window): " + ", ".join(
-    f"{_k} {(_v - _bk_before['threads'].get(_k, 0.0)) / _seconds:.2f}" for _k, _v in
-    sorted(_bk_after["threads"].items(), key=lambda kv: kv[1] - _bk_before["threads"].get(kv[0], 0.0), reverse=True)
-    if _v - _bk_before["threads"].get(_k, 0.0) > 0.005))
+    f"{_k} {_v:.2f}" for _k, _v in sorted(_threads.items(), key=lambda kv: -kv[1]) if _v > 0.005))
 _o = panel.loop.budget.between_trainings()
 print("KERNEL between trainings (ms): " + ", ".join(f"{q}% {1000 * _o[int(q / 100 * (len(_o) - 1))]:.0f}" for q in (10, 33, 50, 90)))
 import json as _json
-print("KERNELJSON " + _json.dumps({_name: {_k: _bk_after[_name][_k] - _bk_before[_name][_k] for _k in ("frames", "pictures")}
-                                   for _name in panel.figures}))
+print("KERNELJSON " + _json.dumps({_name: {_k: _bk_after[_name][_k] - _bk_before[_name][_k]
+                                           for _k in ("frames", "pictures")} for _name in panel.figures}))
 for _name in panel.figures:
     _a, _b = _bk_after[_name], _bk_before[_name]
     print(f"KERNEL {_name}: " + ", ".join(f"{_k} {(_a[_k] - _b.get(_k, 0)) / _seconds:.3g}/s" for _k in _a
