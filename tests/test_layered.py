@@ -201,11 +201,31 @@ def test_frames_wait_for_a_page_that_is_behind_and_follow_when_it_catches_up():
         panel.trainer.step(5)
         panel._show(playing=True)
     assert len(sent) == canvas.WINDOW and widget.stats["held"] == 5
-    widget._on_message(widget, {"type": "painted", "frame": sent[-1]}, [])     # the page caught up
+    widget._on_message(widget, {"type": "painted", "frames": {widget.key: sent[-1]}}, [])   # the page caught up
     assert len(sent) == canvas.WINDOW + 1            # the newest state, at once
     panel.trainer.step(5)
     panel._show(playing=True)
     assert len(sent) == canvas.WINDOW + 2
+
+
+def test_one_message_from_the_page_says_what_each_of_its_canvases_painted():
+    """The page acknowledges all the canvases of a kernel in one message, sent through any one of
+    them (layered.js: acker): each canvas named gets its frame, and sends the frame it held back."""
+    panel = Playground(seed=0)
+    widgets = [panel.canvases[name] for name in ("loss", "gradients", "boundary")]
+    assert len({w.key for w in widgets}) == 3 and all(w.key == w.model_id for w in widgets)
+    for widget in widgets:
+        widget._on_message(widget, {"type": "ready"}, [])
+    for _ in range(canvas.WINDOW + 2):
+        panel.trainer.step(5)
+        panel._show()                  # (not playing: the boundary shows every frame too)
+    assert [w._held for w in widgets] == [True, True, True]
+    frames = {w.key: w._in_flight[-1][0] for w in widgets[1:]}
+    waiting = len(widgets[0]._in_flight)
+    widgets[0]._on_message(widgets[0], {"type": "painted", "frames": frames}, [])
+    assert [w.stats["painted"] for w in widgets] == [0, 1, 1]
+    assert [w._held for w in widgets] == [True, False, False]
+    assert [len(w._in_flight) for w in widgets] == [waiting, 1, 1]   # the newest frame went out
 
 
 def test_frames_wait_while_the_page_lags_and_ask_it_to_answer_quickly():
@@ -227,7 +247,7 @@ def test_frames_wait_while_the_page_lags_and_ask_it_to_answer_quickly():
     panel.trainer.step(5)
     panel._show(playing=True)
     assert widget.stats["held"] == 1
-    widget._on_message(widget, {"type": "painted", "frame": widget.scene["frame"]}, [])
+    widget._on_message(widget, {"type": "painted", "frames": {widget.key: widget.scene["frame"]}}, [])
     assert not widget._held and len(widget._in_flight) == 1     # the held frame went out at once
 
 
@@ -273,7 +293,9 @@ def test_a_page_that_opens_later_gets_the_newest_frame_and_junk_messages_are_ign
         panel.trainer.step(5)
         panel._show(playing=True)
     assert widget.stats["held"] == 3
-    widget._on_message(widget, {"type": "painted", "frame": "soon"}, [])    # ignored
+    for junk in ({"frames": {widget.key: "soon"}}, {"frames": {widget.key: True}}, {"frames": {"no-such-key": 3}},
+                 {"frames": [widget.key, 3]}, {"frame": 3}):
+        widget._on_message(widget, {"type": "painted", **junk}, [])    # ignored
     widget._on_message(widget, {"type": "mystery"}, [])
     assert widget.stats["painted"] == 0
     widget._on_message(widget, {"type": "ready"}, [])                     # the page was reloaded

@@ -54,6 +54,7 @@ import pathlib
 import random
 import struct
 import time
+import weakref
 import zlib
 from contextlib import contextmanager
 from typing import NamedTuple, Protocol, runtime_checkable
@@ -99,6 +100,8 @@ PNG_LEVEL = 1              # zlib level of the PNGs: a local websocket prefers s
 _CAPS = {"butt": "butt", "round": "round", "projecting": "square"}
 _JOINS = {"miter": "miter", "round": "round", "bevel": "bevel"}
 _NO_MARKER = (None, "None", "none", "", " ")
+# the kernel's canvases by key: the page says what several of them painted in one message
+_CANVASES: "weakref.WeakValueDictionary[str, LayeredCanvas]" = weakref.WeakValueDictionary()
 
 
 def live_figure(width: float, height: float, css_class: str | None = None, dpi: int = 100):
@@ -325,6 +328,7 @@ class LayeredCanvas(anywidget.AnyWidget):
     css_size = traitlets.List([]).tag(sync=True)   # [width, height] in CSS pixels
     ratio = traitlets.Float(1.0).tag(sync=True)    # the page's devicePixelRatio (set by the front end)
     mouse = traitlets.Unicode("").tag(sync=True)   # what the page sends: "", "clicks" or "all" (see on_mouse)
+    key = traitlets.Unicode("").tag(sync=True)     # this canvas's name in the page's "painted" messages
 
     def __init__(self, figure: Figure, css_class: str | None = None, **kwargs):
         super().__init__(**kwargs)
@@ -347,6 +351,8 @@ class LayeredCanvas(anywidget.AnyWidget):
         self._last_ack = 0.0
         self._held = False           # a frame was held back (the window was full): send it on the next ack
         self._mouse_handlers = []
+        self.key = self.model_id
+        _CANVASES[self.key] = self
         if css_class:
             self.add_class(css_class)
         self.on_msg(self._on_message)
@@ -541,13 +547,22 @@ class LayeredCanvas(anywidget.AnyWidget):
             if event is not None:
                 for handler in self._mouse_handlers:
                     handler(event)
-        elif kind == "painted" and isinstance(content.get("frame"), int):
-            self.stats["painted"] += 1
-            while self._in_flight and self._in_flight[0][0] <= content["frame"]:     # (sent in order)
-                self._in_flight.popleft()
-            self._last_ack = time.monotonic()
-            if self._held:
-                self.show()
+        elif kind == "painted" and isinstance(content.get("frames"), dict):
+            # one message a second for all the page's canvases of this kernel (layered.js: acker):
+            # each message makes the kernel busy for a moment, which JupyterLab shows page-wide
+            for key, frame in content["frames"].items():
+                painted = _CANVASES.get(key)
+                if painted is not None and isinstance(frame, int) and not isinstance(frame, bool):
+                    painted._painted(frame)
+
+    def _painted(self, frame: int) -> None:
+        """The page painted ``frame`` (and every one before it)."""
+        self.stats["painted"] += 1
+        while self._in_flight and self._in_flight[0][0] <= frame:     # (sent in order)
+            self._in_flight.popleft()
+        self._last_ack = time.monotonic()
+        if self._held:
+            self.show()
 
     def _on_ratio(self, change) -> None:
         """A page with another devicePixelRatio: render at it, so the picture is sharp there."""

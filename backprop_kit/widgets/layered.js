@@ -190,6 +190,49 @@ function painter() {
   return window.__bkLayeredPainter;
 }
 
+// The page says which frame each canvas painted, at most every ACK_MS, or every URGENT_MS while
+// a kernel asks (its window is half full: a slow link), in one message for all the canvases of a
+// kernel (sent through whichever painted last; the kernel passes each its frame by its "key"):
+// each message to the kernel makes it busy for a moment, which JupyterLab shows (its kernel
+// status, the tab's icon), a page-wide update that costs more than painting a frame.
+const ACK_MS = 1000, URGENT_MS = 100;
+
+function acker() {
+  if (window.__bkLayeredAcker) return window.__bkLayeredAcker;
+  const kernels = new Map();      // a widget manager (one per kernel) -> what its next message says
+  function send(k) {
+    if (k.timer !== null) { clearTimeout(k.timer); k.timer = null; }
+    k.due = Infinity;
+    if (k.frames.size === 0) return;
+    const frames = Object.fromEntries(k.frames);
+    k.frames.clear();
+    k.last = performance.now();
+    k.sender.send({ type: "painted", frames });
+  }
+  function painted(model, frame, urgent) {
+    const key = model.get("key");
+    if (!key) return;
+    let k = kernels.get(model.widget_manager);
+    if (!k) {
+      k = { frames: new Map(), acked: new Map(), sender: model, last: 0, timer: null, due: Infinity };
+      kernels.set(model.widget_manager, k);
+    }
+    if (k.acked.get(key) === frame) return;        // said already
+    k.acked.set(key, frame);
+    k.frames.set(key, frame);
+    k.sender = model;
+    const due = k.last + (urgent ? URGENT_MS : ACK_MS);
+    if (due <= performance.now()) send(k);
+    else if (due < k.due) {                        // (an urgent one replaces a later one)
+      if (k.timer !== null) clearTimeout(k.timer);
+      k.due = due;
+      k.timer = setTimeout(() => { k.timer = null; send(k); }, due - performance.now() + 1);
+    }
+  }
+  window.__bkLayeredAcker = { painted };
+  return window.__bkLayeredAcker;
+}
+
 function render({ model, el }) {
   el.classList.add("bk-layered");
   const canvas = document.createElement("canvas");
@@ -297,26 +340,8 @@ function render({ model, el }) {
     acknowledge(wasUrgent);
   }
 
-  // say which frame was painted, at most every ACK_MS (and once more after the last one), or
-  // every URGENT_MS while the kernel asks (its window is half full: a slow link): each message
-  // to the kernel makes it busy for a moment, which JupyterLab shows (its kernel status, the
-  // tab's icon): a page-wide update that costs more than painting a frame
-  const ACK_MS = 1000, URGENT_MS = 100;
-  let acked = -1, lastAck = 0, ackTimer = null, ackDue = Infinity;
-  function acknowledge(now) {
-    const due = lastAck + (now ? URGENT_MS : ACK_MS);
-    if (due <= performance.now()) {
-      if (ackTimer !== null) { clearTimeout(ackTimer); ackTimer = null; ackDue = Infinity; }
-      if (painted !== acked && alive) {
-        acked = painted; lastAck = performance.now();
-        model.send({ type: "painted", frame: painted });
-      }
-    } else if (due < ackDue) {                     // (an urgent one replaces a later one)
-      if (ackTimer !== null) clearTimeout(ackTimer);
-      ackDue = due;
-      ackTimer = setTimeout(() => { ackTimer = null; ackDue = Infinity; acknowledge(now); },
-                            due - performance.now() + 1);
-    }
+  function acknowledge(urgent) {
+    if (alive) acker().painted(model, painted, urgent);
   }
 
   function schedule(burst) {

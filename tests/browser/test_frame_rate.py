@@ -11,6 +11,9 @@ redraws whole every frame fails); the plots paint together; training went on.
 - frames drawn: each plot (a LayeredCanvas) counts the frames it painted in its element's
   ``data-frames`` attribute; a MutationObserver notes the time of each change per ``bk-plot-*``.
 - frames received: the kernel's messages holding a scene (one frame of one plot) on the websocket.
+- messages to the kernel: what the page sent on the websocket; its "painted" messages say what
+  each plot painted, all of them in one message (each message makes the kernel busy for a moment,
+  which JupyterLab shows page-wide).
 - the page's main thread: Chromium's Performance metrics (TaskDuration: all its work) over the window.
 - steps per second while playing: the step number of the status line, over the window.
 - headless steps per second: the same Trainer settings stepping in a loop in the same kernel,
@@ -21,6 +24,7 @@ redraws whole every frame fails); the plots paint together; training went on.
 """
 import json
 import os
+import re
 import time
 
 import psutil
@@ -180,14 +184,22 @@ def cpu_seconds() -> dict:
     return out
 
 
+def canvases_named(payload) -> int | None:
+    """How many canvases a message from the page says it painted (None: not a "painted" message)."""
+    text = payload if isinstance(payload, str) else payload.decode("utf-8", "replace")
+    found = re.search(r'"type":\s*"painted",\s*"frames":\s*\{([^}]*)\}', text)
+    return None if found is None else len(re.findall(r'":\s*\d+', found.group(1)))
+
+
 def test_playground_live_view_frame_rate(lab, page):
-    images = []
+    images, to_kernel = [], []
 
     def on_websocket(ws):
         def received(payload):
             if isinstance(payload, (bytes, str)) and ("scene" if isinstance(payload, str) else b"scene") in payload[:6000]:
                 images.append(time.monotonic())
         ws.on("framereceived", received)
+        ws.on("framesent", lambda payload: to_kernel.append(canvases_named(payload)))
 
     page.on("websocket", on_websocket)
     cells = open_and_run(lab, page, NB)
@@ -212,10 +224,12 @@ def test_playground_live_view_frame_rate(lab, page):
     cdp.send("Performance.enable")
     metrics0 = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
     text0, t0, p0, i0 = status.inner_text(), time.monotonic(), page.evaluate("performance.now()"), len(images)
+    k0 = len(to_kernel)
     cpu0 = cpu_seconds()
     time.sleep(WINDOW)
     cpu1 = cpu_seconds()
     text1, t1, p1, i1 = status.inner_text(), time.monotonic(), page.evaluate("performance.now()"), len(images)
+    acks = to_kernel[k0:len(to_kernel)]
     metrics1 = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
     kernel = kernel_execute(page, _KERNEL_STATS_END)
     play.click()
@@ -238,6 +252,8 @@ def test_playground_live_view_frame_rate(lab, page):
                      f"longest {longest:.0f} ms)")
     lines += [
         f"  frames received    {(i1 - i0) / seconds:5.1f} /s (all plots: messages holding a scene)",
+        f"  messages to kernel {len(acks) / seconds:5.1f} /s ({sum(n is not None for n in acks)} saying what was "
+        f"painted, naming {sum(n or 0 for n in acks)} plots)",
         f"  page frames        {batches / ((p1 - p0) / 1000):5.1f} /s painting a plot "
         f"({sum(map(len, frames.values())) / max(batches, 1):.1f} plots each)",
         f"  steps/s playing    {live:8,.0f}   (status line at the end: {rate_shown!r})",
@@ -268,3 +284,6 @@ def test_playground_live_view_frame_rate(lab, page):
     # the plots paint together (layered.js: painter): ~2.8 per page frame, 1.6 when each painted alone
     assert sum(map(len, frames.values())) / max(batches, 1) > 2.2, report
     assert live > 0, report
+    # the page acknowledges all four plots in one message, not one message per plot
+    painted = [n for n in acks if n is not None]
+    assert painted and sum(painted) / len(painted) > 2.5, (acks, report)
