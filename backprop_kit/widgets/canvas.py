@@ -499,12 +499,13 @@ class LayeredCanvas(anywidget.AnyWidget):
         renderer = self.figure.canvas.get_renderer()
         height = float(renderer.height)
         axes, items = [], []
+        affines = {}                # a transform's affine part, made once per scene (see _line_item)
         for index, (ax, entries, covers) in enumerate(self._plan):
             for kind, what in entries:
                 if kind == "layer":
                     items.append({"kind": "layer", "index": what, "axes": index})
                     continue
-                item = _line_item(what, renderer, height) if kind == "line" else _image_item(what, height)
+                item = _line_item(what, renderer, height, affines) if kind == "line" else _image_item(what, height)
                 if item is not None:
                     item["axes"] = index
                     items.append(item)
@@ -628,19 +629,29 @@ def unpack(sent: dict) -> dict:
     return scene
 
 
-def _line_item(line: Line2D, renderer, height: float) -> dict:
+def _line_item(line: Line2D, renderer, height: float, affines: dict) -> dict:
+    """A moving line as the page draws it: its vertices in the picture's pixels (y from the top,
+    float32; NaN for both coordinates where it breaks) and its style. ``affines``: the affine
+    parts of the transforms met so far in this scene, by id (Matplotlib makes a composite
+    transform's affine part anew on every call; the lines of an Axes share one transform)."""
     x, y = line.get_xdata(orig=True), line.get_ydata(orig=True)
     if isinstance(x, np.ndarray) and isinstance(y, np.ndarray) and x.dtype.kind == y.dtype.kind == "f":
-        xy = np.column_stack([x, y])       # the views' float arrays, without Line2D's recaching
+        xy = np.empty((len(x), 2))         # the views' float arrays, without Line2D's recaching
+        xy[:, 0], xy[:, 1] = x, y
     else:
         xy = np.asarray(line.get_xydata(), dtype=float)
-    xy = line.get_transform().transform(xy)
+    transform = line.get_transform()
+    known = affines.get(id(transform))
+    if known is None:                      # (the transform is kept with it: its id stays its own)
+        known = affines[id(transform)] = (transform, transform.get_affine())
+    xy = known[1].transform(transform.transform_non_affine(xy))
     xy[:, 1] *= -1.0
     xy[:, 1] += height                     # y from the top, as the page counts
     x = xy[:, 0]
-    if not np.isfinite(xy).all():          # a gap (NaN, or an infinite log): both coordinates NaN
-        xy[~np.isfinite(xy).all(axis=1)] = np.nan
-        x = x[~np.isnan(x)]
+    finite = np.isfinite(xy).all(axis=1)
+    if not finite.all():                   # a gap (NaN, or an infinite log): both coordinates NaN
+        xy[~finite] = np.nan
+        x = x[finite]
     return {"kind": "line", "xy": xy.astype(np.float32).tobytes(),
             "sorted": bool((x[1:] >= x[:-1]).all()),      # x never decreases: the page can find a strip's part
             "clip": _clip(line, height), **_line_style(line, renderer.points_to_pixels)}
