@@ -214,12 +214,10 @@ function acker() {
     if (!key) return;
     let k = kernels.get(model.widget_manager);
     if (!k) {
-      k = { frames: new Map(), acked: new Map(), sender: model, last: 0, timer: null, due: Infinity };
+      k = { frames: new Map(), sender: model, last: 0, timer: null, due: Infinity };
       kernels.set(model.widget_manager, k);
     }
-    if (k.acked.get(key) === frame) return;        // said already
-    k.acked.set(key, frame);
-    k.frames.set(key, frame);
+    k.frames.set(key, frame);                      // (a canvas shown twice: its frame, once)
     k.sender = model;
     const due = k.last + (urgent ? URGENT_MS : ACK_MS);
     if (due <= performance.now()) send(k);

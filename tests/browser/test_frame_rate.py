@@ -229,7 +229,7 @@ def test_playground_live_view_frame_rate(lab, page):
     time.sleep(WINDOW)
     cpu1 = cpu_seconds()
     text1, t1, p1, i1 = status.inner_text(), time.monotonic(), page.evaluate("performance.now()"), len(images)
-    acks = to_kernel[k0:len(to_kernel)]
+    messages = to_kernel[k0:]
     metrics1 = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
     kernel = kernel_execute(page, _KERNEL_STATS_END)
     play.click()
@@ -252,8 +252,8 @@ def test_playground_live_view_frame_rate(lab, page):
                      f"longest {longest:.0f} ms)")
     lines += [
         f"  frames received    {(i1 - i0) / seconds:5.1f} /s (all plots: messages holding a scene)",
-        f"  messages to kernel {len(acks) / seconds:5.1f} /s ({sum(n is not None for n in acks)} saying what was "
-        f"painted, naming {sum(n or 0 for n in acks)} plots)",
+        f"  messages to kernel {len(messages) / seconds:5.1f} /s ({sum(n is not None for n in messages)} saying what "
+        f"was painted, naming {sum(n or 0 for n in messages)} plots)",
         f"  page frames        {batches / ((p1 - p0) / 1000):5.1f} /s painting a plot "
         f"({sum(map(len, frames.values())) / max(batches, 1):.1f} plots each)",
         f"  steps/s playing    {live:8,.0f}   (status line at the end: {rate_shown!r})",
@@ -285,5 +285,5 @@ def test_playground_live_view_frame_rate(lab, page):
     assert sum(map(len, frames.values())) / max(batches, 1) > 2.2, report
     assert live > 0, report
     # the page acknowledges all four plots in one message, not one message per plot
-    painted = [n for n in acks if n is not None]
-    assert painted and sum(painted) / len(painted) > 2.5, (acks, report)
+    painted = [n for n in messages if n is not None]
+    assert painted and sum(painted) / len(painted) > 2.5, (messages, report)
