@@ -33,10 +33,8 @@ test: test-unit test-lessons  ## everything but the browser tests
 test-unit: $(STAMP)  ## unit, property and widget tests
 	$(BIN)/python -m pytest -m "not browser" tests
 
-test-lessons: $(STAMP)  ## nbval: every lesson's outputs still match
-	@if ls notebooks/*.ipynb >/dev/null 2>&1; then \
-		$(BIN)/python -m pytest -p no:randomly $(NBVAL) notebooks/; \
-	else echo "no lessons yet"; fi
+test-lessons: $(STAMP)  ## nbval: every lesson's outputs still match, and the Voila app runs
+	$(BIN)/python -m pytest -p no:randomly $(NBVAL) notebooks/ apps/
 
 test-portable: $(STAMP)  ## nbval on every lesson as other CPUs, BLAS kernels and thread counts would run it
 	$(BIN)/python tests/portable_lessons.py
@@ -67,5 +65,5 @@ test-browser: $(BROWSER_STAMP) $(CHROMIUM)  ## JupyterLab + Voila in headless Ch
 	mkdir -p results/browser
 	BK_BROWSER_REQUIRED=1 $(BIN)/python -m pytest -p no:randomly -m browser tests/browser
 
-demo: $(BROWSER_STAMP)  ## the playground lesson as a Voila app (the Binder "Voila" badge, locally)
-	$(BIN)/voila notebooks/11_playground.ipynb
+demo: $(BROWSER_STAMP)  ## the playground alone as a Voila app (the Binder "Voila" badge, locally)
+	$(BIN)/voila apps/playground.ipynb

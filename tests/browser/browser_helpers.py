@@ -23,6 +23,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+APPS = REPO / "apps"
 RESULTS = Path(os.environ.get("BK_BROWSER_RESULTS", REPO / "results" / "browser"))
 CHROMIUM = os.environ.get("BK_CHROMIUM", "/usr/bin/chromium")
 
@@ -86,7 +87,7 @@ def jupyter_env(tmp: Path) -> dict[str, str]:
 
 
 def make_root_dir(tmp: Path) -> Path:
-    """A temporary copy of notebooks/ plus tests/browser/fixtures/*.ipynb: tests never edit the repo."""
+    """A temporary copy of notebooks/ plus tests/browser/fixtures/*.ipynb, and apps/ as apps/: tests never edit the repo."""
     root = tmp / "root"
     src = REPO / "notebooks"
     if src.is_dir():
@@ -95,6 +96,8 @@ def make_root_dir(tmp: Path) -> Path:
         root.mkdir(parents=True)
     for nb in FIXTURES.glob("*.ipynb"):
         shutil.copy2(nb, root / nb.name)
+    if APPS.is_dir():
+        shutil.copytree(APPS, root / "apps", ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
     return root
 
 
@@ -292,8 +295,13 @@ class VoilaServer(_Server):
         return f"{self.base_url}/voila/render/{name}?token={self.token}"
 
     def open(self, page, name: str, ready_css: str, timeout_ms: int = int(EXECUTE_TIMEOUT * 1000)):
-        """Open `name` in Voila and wait until an element matching `ready_css` is visible."""
-        page.goto(self.url(name))
+        """Open `name` in Voila and wait until an element matching `ready_css` is visible.
+
+        Voila streams the page while the kernel runs the notebook, and the page's "load" comes only
+        once every cell has run: so wait for the response to start, then for the element, within
+        `timeout_ms` in all (not within Playwright's 60-s navigation default).
+        """
+        page.goto(self.url(name), wait_until="commit", timeout=timeout_ms)
         page.locator(ready_css).first.wait_for(state="visible", timeout=timeout_ms)
         return page
 

@@ -1,9 +1,5 @@
-"""The playground notebook in Voila (no code, only outputs): it renders and responds to Step.
-
-notebooks/11_playground.ipynb once it exists, else fixtures/playground.ipynb (`Playground(seed=0)`).
-"""
+"""The Voila app, apps/playground.ipynb (the README's Voila badge, `make demo`): it renders and responds to Step."""
 from browser_helpers import (
-    REPO,
     error_outputs,
     screenshot,
     scroll_into_view,
@@ -15,8 +11,8 @@ from browser_helpers import (
     wait_until,
 )
 
-NB = "11_playground.ipynb" if (REPO / "notebooks" / "11_playground.ipynb").exists() else "playground.ipynb"
-PLOTS = [".bk-plot-loss", ".bk-plot-gradients", ".bk-plot-boundary"]
+NB = "apps/playground.ipynb"
+PLOTS = [".bk-plot-loss", ".bk-plot-gradients", ".bk-plot-boundary", ".bk-plot-network"]
 
 
 def test_playground_renders_in_voila_and_responds_to_step(voila, page):
