@@ -89,15 +89,15 @@ def jupyter_env(tmp: Path) -> dict[str, str]:
 def make_root_dir(tmp: Path) -> Path:
     """A temporary copy of notebooks/ plus tests/browser/fixtures/*.ipynb, and apps/ as apps/: tests never edit the repo."""
     root = tmp / "root"
+    skip = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__")
     src = REPO / "notebooks"
     if src.is_dir():
-        shutil.copytree(src, root, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+        shutil.copytree(src, root, ignore=skip)
     else:
         root.mkdir(parents=True)
     for nb in FIXTURES.glob("*.ipynb"):
         shutil.copy2(nb, root / nb.name)
-    if APPS.is_dir():
-        shutil.copytree(APPS, root / "apps", ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    shutil.copytree(APPS, root / "apps", ignore=skip)
     return root
 
 
@@ -299,10 +299,12 @@ class VoilaServer(_Server):
 
         Voila streams the page while the kernel runs the notebook, and the page's "load" comes only
         once every cell has run: so wait for the response to start, then for the element, within
-        `timeout_ms` in all (not within Playwright's 60-s navigation default).
+        `timeout_ms` in all (the element gets at least a second; not Playwright's 60-s navigation default).
         """
+        deadline = time.monotonic() + timeout_ms / 1000
         page.goto(self.url(name), wait_until="commit", timeout=timeout_ms)
-        page.locator(ready_css).first.wait_for(state="visible", timeout=timeout_ms)
+        left_ms = max(1_000, int((deadline - time.monotonic()) * 1000))
+        page.locator(ready_css).first.wait_for(state="visible", timeout=left_ms)
         return page
 
 
