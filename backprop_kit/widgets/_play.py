@@ -10,6 +10,9 @@ makes one PlayLoop with its Play button and two functions:
 
 Between frames the task sleeps a moment, so the kernel handles clicks and slider moves while a
 network trains. How long a frame trains is the FrameBudget's call, the same for every panel.
+A panel whose training goes on elsewhere (the Playground's worker process: ``_worker``) makes
+its ``train`` fetch that training's latest state and sets ``loop.tick``: frames then start a
+tick apart, and the kernel sleeps in between.
 """
 from __future__ import annotations
 
@@ -129,6 +132,11 @@ class PlayLoop:
         self.playing = False
         self.task: asyncio.Task | None = None
         self.frames = 0
+        self.live = False         # True while the Play task runs its frames (not a test's step_frame)
+        # None: the next frame starts after PAUSE_SECONDS. A number: frames start this many seconds
+        # apart (a panel whose training goes on elsewhere, in a worker process, sets it)
+        self.tick: float | None = None
+        self._frame_started = 0.0
 
     @property
     def clock(self) -> Callable[[], float]:
@@ -181,19 +189,27 @@ class PlayLoop:
         button.button_style = "warning" if playing else "success"
 
     async def _run(self) -> None:
+        self.live = True
         try:
             while self.playing and self.step_frame():
-                await asyncio.sleep(PAUSE_SECONDS)    # the kernel handles a click, a picture's ack
+                await asyncio.sleep(self._rest())    # the kernel handles a click, a picture's ack
         finally:
+            self.live = False
             self._set(False)
             if self.on_stop is not None:
                 self.on_stop()
+
+    def _rest(self) -> float:
+        """Seconds to sleep before the next frame: PAUSE_SECONDS, or the rest of the tick."""
+        if self.tick is None:
+            return PAUSE_SECONDS
+        return max(PAUSE_SECONDS, self._frame_started + self.tick - self.clock())
 
     def step_frame(self) -> bool:
         """Run one frame now (also what tests call to play synchronously); False means stop."""
         self.frames += 1
         try:
-            started = self.clock()
+            started = self._frame_started = self.clock()
             go_on = self.train(self.budget())
             if go_on is None:
                 return False

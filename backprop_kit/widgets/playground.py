@@ -24,6 +24,11 @@ weight; or the last step's gradients: ``bk-network-show``; hover or click on it 
 and each layer's gradient norm with the clipping threshold. "As code" shows the Python that
 reproduces the run exactly, live changes included, to carry into your own cells.
 
+Play trains in a worker process where it can (``_worker``: another core trains while the kernel
+shows, ~20 frames a second), else in the kernel; the run is the same, bit for bit. While playing,
+``panel.trainer`` is the run as the last frame showed it; a control, a point, Reset, Step and Pause
+first bring the worker's training home, so a change lands at the step shown (and "As code" says so).
+
 The panel is thin: the network, the four stages and the Trainer are the ones the lessons
 use; the views are ``backprop_kit.plots``; this module only wires controls to them.
 For tests and instructors: ``panel.trainer``, ``panel.data``, ``panel.controls`` (name ->
@@ -49,7 +54,7 @@ from ..network import INITS, Network
 from ..network_view import SHOWS, NetworkView
 from ..optimizers import OPTIMIZERS
 from ..training import Trainer
-from . import _args, _base, _own_data, canvas
+from . import _args, _base, _own_data, _worker, canvas
 from ._play import PlayLoop, Rate, train_for
 
 # What the Step button runs, by the name shown in its menu: ("steps" | "epochs", how many).
@@ -61,8 +66,10 @@ STEP_SIZES = {"1 step": ("steps", 1), "10 steps": ("steps", 10), "100 steps": ("
 MAX_STEPS_PER_FRAME = 5000
 BOUNDARY_RESOLUTION = 80      # grid points per side of the boundary image (bilinear in between)
 # While playing, the boundary (a forward pass over its grid and a new image: the costliest view)
-# is shown again once this many times its own cost has passed, so it takes <= 1/6 of the time.
+# is shown again once this many times its own cost has passed, so it takes <= 1/6 of the time,
+# when the kernel also trains; WORKER_PICTURE_PACE when a worker process trains (_worker).
 BOUNDARY_PACE = 6.0
+WORKER_PICTURE_PACE = 2.0
 STATUS_SECONDS = 0.1          # while playing, the status line changes at most this often
 INFO_SECONDS = 0.25           # while playing, the training info (last gradient norm) changes at most this often
 AHEAD_SECONDS = 1.0           # while playing, a step axis that grows makes room for this many seconds of steps
@@ -218,6 +225,11 @@ class Playground(_base.Panel):
         self._boundary_due = 0.0           # loop.clock() from which a Play frame redraws the boundary
         self._yours = settings["data"]     # the data a learner gave, or None
         self._edited = False               # points were added or removed since the data was made
+        self._worker: _worker.Worker | None = None   # trains while playing (one process per Play)
+        self._worker_steps = 0             # steps trained in worker processes (for tests and measurements)
+        self._kernel_only = not _worker.available()  # True: Play trains in the kernel (see _worker)
+        self._uncopyable = None            # a Trainer the worker could not take: trained in the kernel
+        self._fetched = None               # (loop.clock(), trainer.steps) at the last frame from the worker
 
         self.controls = self._make_controls(settings)
         self.buttons = {
@@ -266,7 +278,7 @@ class Playground(_base.Panel):
         self._lay_out_once()
         self.loop = PlayLoop(self.buttons["play"], self._train, lambda: self._show(playing=True),
                              say=self.status.show, on_error=self.report, prepare=self._can_play,
-                             on_pause=self._show, on_stop=self._on_stop)   # (on Pause: where training stopped, now)
+                             on_pause=self._on_pause, on_stop=self._on_stop)
         self._note = None                  # what the loss note shows (text and placement)
         self._info_due = 0.0               # time.monotonic() from which a Play frame updates the training info
         self._wire()
@@ -505,6 +517,21 @@ class Playground(_base.Panel):
         if not shown:
             self._refresh_code()
 
+    def close(self) -> None:
+        """Close the panel (ipywidgets' ``close``; also what a panel whose construction failed
+        runs when it is collected): pause, and end the worker process of a Play."""
+        if getattr(self, "loop", None) is not None:
+            self.loop.pause()
+        self._end_worker()
+        super().close()
+
+    def report(self, error: BaseException) -> None:
+        """An error goes to the status line and stays there while Play stops (not overwritten by the
+        status of the frame after it)."""
+        super().report(error)
+        self._notice = (self.status.text, time.monotonic() + NOTICE_SECONDS,
+                        self.trainer.steps if self.trainer is not None else 0, "error")
+
     def as_code(self) -> str:
         """Python that rebuilds this run from scratch and ends with the same network, bit for bit."""
         return _code(self._built, self._log, self.trainer)
@@ -517,10 +544,102 @@ class Playground(_base.Panel):
         return True
 
     def _train(self, budget: float) -> bool | None:
-        return train_for(self.trainer, budget, self._rate, self.loop.clock, MAX_STEPS_PER_FRAME)
+        """A Play frame's training: in the worker process once it is ready (the frame fetches the
+        worker's latest state), else here, in the kernel, for about ``budget`` seconds."""
+        worker = self._worker_for_frame()
+        if worker is None:
+            self.loop.tick = None
+            return train_for(self.trainer, budget, self._rate, self.loop.clock, MAX_STEPS_PER_FRAME)
+        trainer = self.trainer
+        if trainer.diverged:
+            return None
+        self.loop.tick = _worker.TICK_SECONDS
+        try:
+            if worker.training is None:
+                worker.start(trainer)               # its first state comes with the next frame
+                self._fetched = None
+                return True
+            self._worker_steps += worker.fetch(trainer)
+        except _worker.WorkerGone as gone:
+            self._lose_worker(gone)
+            return True
+        except _worker.WorkerError as error:
+            self._worker_failed(error)
+            return True
+        now = self.loop.clock()
+        if self._fetched is not None and now > self._fetched[0]:      # for the status line and the step axes
+            rate = (trainer.steps - self._fetched[1]) / (now - self._fetched[0])
+            before = self._rate.per_second     # (smoothed: a frame brings one slice more or less)
+            self._rate.per_second = rate if not math.isfinite(before) else 0.8 * before + 0.2 * rate
+        self._fetched = (now, trainer.steps)
+        return trainer.diverged is None
+
+    def _worker_for_frame(self) -> _worker.Worker | None:
+        """The worker process that trains this Play frame, or None: train in the kernel (not in a
+        Play task, no processes here, a Trainer it cannot take, or it is not ready yet)."""
+        if not self.loop.live or self._kernel_only or self._uncopyable is self.trainer:
+            return None
+        worker = self._worker
+        try:
+            if worker is None:      # (a worker whose kernel ends sees its socket close, and ends too)
+                worker = self._worker = _worker.Worker()
+            if worker.training is not None and worker.training is not self.trainer:
+                worker.stop(worker.training)        # panel.trainer was replaced from outside
+            return worker if worker.training is not None or worker.ready() else None
+        except _worker.WorkerGone as gone:
+            self._lose_worker(gone)
+            return None
+
+    def _worker_failed(self, error: _worker.WorkerError) -> None:
+        """The worker could not take this Trainer, or failed training it: the kernel trains it
+        from the last state shown (where a step fails in the kernel too, that error is said)."""
+        self._uncopyable = self.trainer
+        if not error.refused:
+            self._notify(f"{error}: training goes on in the kernel")
+
+    def _lose_worker(self, gone: Exception) -> None:
+        """The worker process ended: train in the kernel from the last state shown (no new worker)."""
+        if self._worker is not None:
+            self._worker.close()
+        self._worker, self._kernel_only = None, True
+        self._notify(f"{gone}: training goes on in the kernel", kind="warning")
+
+    def _settle(self) -> None:
+        """Bring the worker's training home: ``self.trainer`` is where it stopped. What every change
+        of the run does first (a live control, a point, a reset, Pause); a playing panel's next
+        frame hands the changed Trainer to the worker again."""
+        worker = self._worker
+        if worker is None or worker.training is None:
+            return
+        try:
+            self._worker_steps += worker.stop(worker.training)
+        except _worker.WorkerGone as gone:
+            self._lose_worker(gone)
+        except _worker.WorkerError as error:
+            self._worker_failed(error)
+        self._fetched = None
+
+    def _end_worker(self) -> None:
+        """End the worker process (its training brought home first): when Play stops, so that
+        panels left behind in a notebook keep no process; the next Play starts one (~0.3 s,
+        training in the kernel meanwhile)."""
+        if getattr(self, "_worker", None) is None:
+            return
+        try:
+            self._settle()
+        finally:
+            if self._worker is not None:
+                self._worker.close()
+                self._worker = None
+
+    def _on_pause(self) -> None:
+        self._settle()
+        self._show()                  # where training stopped, now
 
     def _on_stop(self) -> None:
+        self._end_worker()
         self._rate.per_second = math.nan
+        self.loop.tick = None
         self._show()
 
     # --- reacting to controls ---------------------------------------------------------------
@@ -542,6 +661,7 @@ class Playground(_base.Panel):
     def _on_live_control(self, name: str, change) -> None:
         if self._quiet:
             return
+        self._settle()
         value = change["new"]
         if name == "l2" and value is None:
             value = 0.0
@@ -592,6 +712,7 @@ class Playground(_base.Panel):
 
     def _edit(self, data: datasets.Dataset, what: str) -> None:
         """Go on training on ``data`` (the same task and plane, other training points)."""
+        self._settle()
         self._raw, self._edited = data, True
         self.trainer.data = self._trainer_data(data)
         self._fit_batch_control(len(data.X_train))
@@ -671,6 +792,8 @@ class Playground(_base.Panel):
 
     def _reset(self, notice: str | None = None, data: datasets.Dataset | None = None) -> None:
         """A new dataset, network and Trainer from the controls, shown in the (same) views."""
+        if self.trainer is not None:
+            self._settle()
         quiet, self._quiet = self._quiet, True
         try:
             self._enable_dependent_controls()
@@ -748,7 +871,7 @@ class Playground(_base.Panel):
         if pictures_due:
             # their cost: the forward passes over their grids, their scenes and images (not the other views')
             spent = pictures_seconds + sum(c.seconds_spent() for c in pictures) - before
-            self._boundary_due = started + BOUNDARY_PACE * spent
+            self._boundary_due = started + (BOUNDARY_PACE if self.loop.tick is None else WORKER_PICTURE_PACE) * spent
         if not playing or time.monotonic() >= self._info_due:     # a message to the browser: a few a second
             self._info_due = time.monotonic() + INFO_SECONDS
             self._show_training_info()

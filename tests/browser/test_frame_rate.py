@@ -18,9 +18,11 @@ redraws whole every frame fails); the plots paint together; training went on.
 - steps per second while playing: the step number of the status line, over the window.
 - headless steps per second: the same Trainer settings stepping in a loop in the same kernel,
   with nothing drawn (``Playground(seed=0).trainer``, in chunks of 100 steps).
-- in the kernel: the share of the window spent training and showing, the share of its training
-  time the main thread was on a core (thread CPU time over wall time inside ``Trainer.step``: less
-  than ~100% means another process or the host took the core), and each kernel thread's CPU.
+- in the kernel: the share of the window spent in a frame's training (training in the kernel, or
+  fetching the worker process's latest state: backprop_kit.widgets._worker) and showing, the share
+  of that time the main thread was on a core (thread CPU time over wall time: less than ~100% means
+  another process or the host took the core), each kernel thread's CPU, and how many of the
+  window's steps the worker process trained.
 """
 import json
 import os
@@ -85,7 +87,8 @@ def _bk_stats():
     out = {"threads": _bk_threads(), "frames": panel.loop.frames, "time": _time.perf_counter(),
            "cpu": _time.process_time(), "show": getattr(panel, "_bk_show_seconds", 0.0),
            "training": getattr(panel, "_bk_training_seconds", 0.0),
-           "training_cpu": getattr(panel, "_bk_training_seconds_cpu", 0.0)}
+           "training_cpu": getattr(panel, "_bk_training_seconds_cpu", 0.0), "steps": panel.trainer.steps,
+           "worker_steps": panel._worker_steps}
     for _name, _canvas in panel.canvases.items():
         out[_name] = dict(_canvas.stats)
     return out
@@ -103,7 +106,7 @@ def _bk_timed(owner, name, total):          # add up in panel.<total> the second
     setattr(owner, name, timed)
 if not hasattr(panel, "_bk_show_seconds"):
     _bk_timed(panel, "_show", "_bk_show_seconds")
-    _bk_timed(panel.trainer, "step", "_bk_training_seconds")     # a Play frame's training
+    _bk_timed(panel.loop, "train", "_bk_training_seconds")     # a Play frame's training (or fetching it)
 _bk_before = _bk_stats()
 """
 _KERNEL_STATS_END = """
@@ -114,8 +117,9 @@ def _bk_delta(key):
 print(f"KERNEL frames {_bk_delta('frames') / _seconds:.1f}/s, CPU {_bk_delta('cpu') / _seconds:.0%} of the window, "
       f"training {_bk_delta('training') / _seconds:.0%} of it, "
       f"showing (views, scenes, status) {_bk_delta('show') / _seconds:.0%}; "
-      f"while training, the main thread was on a core {_bk_delta('training_cpu') / max(_bk_delta('training'), 1e-9):.0%}"
+      f"in a frame's training, the main thread was on a core {_bk_delta('training_cpu') / max(_bk_delta('training'), 1e-9):.0%}"
       f" of the time")
+print(f"KERNEL steps trained in the worker process: {_bk_delta('worker_steps'):,} of {_bk_delta('steps'):,}")
 _threads = {_k: (_v - _bk_before["threads"].get(_k, 0.0)) / _seconds for _k, _v in _bk_after["threads"].items()}
 print("KERNEL threads (CPU seconds per second of the window): " + ", ".join(
     f"{_k} {_v:.2f}" for _k, _v in sorted(_threads.items(), key=lambda kv: -kv[1]) if _v > 0.005))
