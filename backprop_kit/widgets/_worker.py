@@ -2,8 +2,9 @@
 
 One process can train or show, not both at once: in the kernel, each Play frame's training and
 its showing take turns on one core. With the training in a process of its own, the kernel's
-frames only fetch the latest state and show it (measured in JupyterLab, benchmarks/README.md:
-all four plots ~20 frames/s with the kernel at ~0.3 cores, against ~12 when the kernel trains).
+frames only fetch the latest state and show it (measured in JupyterLab on 2 cores,
+benchmarks/README.md: all four plots at 14.7-20.9 frames/s with the kernel at ~0.3 cores, against
+10.0-11.2 when the kernel also trains).
 
     worker = Worker()              # starts the process (~0.3 s until it is ready)
     worker.ready()                 # True once it can take a Trainer (until then: train in the kernel)
@@ -23,10 +24,10 @@ by a socket pair (what ``multiprocessing.Pipe`` uses), not a ``multiprocessing``
 spawned child imports the parent's main script again, which a learner's script would not guard.
 Where that cannot be done (Windows: no inherited sockets; JupyterLite: Pyodide has no processes;
 fewer than 2 CPUs to use, where a second process only competes with the first: ``usable_cpus``)
-``available()``
-is False and the panel trains in the kernel, as it does until the worker is ready, for a Trainer
-that cannot be copied (a network whose activation was defined in a notebook cell) and after the
-worker died.
+``available()`` is False and the panel trains in the kernel. It does so too until the worker is
+ready, for a Trainer the worker cannot take or fails on (a class or an activation defined in a
+notebook cell), and after the worker died. A worker whose kernel ends sees its socket close, and
+ends too.
 """
 from __future__ import annotations
 
@@ -189,7 +190,7 @@ class _Copy:
 # --- the kernel's side -------------------------------------------------------------------------
 
 class Worker:
-    """A worker process for one panel (see the module docstring). Every method that talks to the
+    """A worker process for one Play of a panel (see the module docstring). Every method that talks to the
     process raises WorkerGone when it has ended, and WorkerError when it refused or failed."""
 
     def __init__(self):
@@ -206,7 +207,7 @@ class Worker:
         self._asked = False           # a ("frame",) is on its way: its answer is the next message
 
     def ready(self) -> bool:
-        """Whether the worker can take a Trainer (it has started: ~1.5 s after the Worker)."""
+        """Whether the worker can take a Trainer (it has started: ~0.3 s after the Worker)."""
         if not self._ready and self._poll():
             kind, _ = self._receive()
             self._ready = kind == "ready"
@@ -251,7 +252,7 @@ class Worker:
             self.training = None
 
     def close(self) -> None:
-        """End the process (what a panel's end does; also at the kernel's exit: it is a daemon)."""
+        """End the process (when Play stops, and when its panel is closed)."""
         try:
             self._send(("quit",))
         except (WorkerGone, OSError):
