@@ -40,6 +40,8 @@ import time
 import traceback
 from multiprocessing.connection import Connection
 
+import numpy as np
+
 SLICE_SECONDS = 0.01       # the worker looks for the kernel's requests this often while training
 STEPS_PER_LOOK = 5         # steps between looks at the clock
 TICK_SECONDS = 0.040       # a kernel frame fetches and shows this often (~22 a second)
@@ -147,7 +149,6 @@ class _Copy:
 
     def train_slice(self) -> None:
         """About SLICE_SECONDS of steps."""
-        import numpy as np
         started = time.perf_counter()
         try:
             with np.errstate(all="ignore"):
