@@ -272,8 +272,8 @@ def test_the_worker_protocol_fetches_and_stops_a_copy_of_the_trainer():
         worker.start(trainer)
         with pytest.raises(RuntimeError, match="stop it first"):
             worker.start(trainer)
-        fetched = sum(worker.fetch(trainer) for _ in range(5))
-        fetched += worker.stop(trainer)
+        fetched = sum(worker.fetch() for _ in range(5))
+        fetched += worker.stop()
         assert worker.training is None and fetched == trainer.steps - 5 > 0
         assert_same_run(trainer, Playground(seed=2, dataset="gaussians", classes=3).trainer.step(trainer.steps))
     finally:

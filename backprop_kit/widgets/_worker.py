@@ -9,8 +9,8 @@ benchmarks/README.md: all four plots at 14.7-20.9 frames/s with the kernel at ~0
     worker = Worker()              # starts the process (~0.3 s until it is ready)
     worker.ready()                 # True once it can take a Trainer (until then: train in the kernel)
     worker.start(trainer)          # it trains a copy of ``trainer`` without pause, in slices
-    worker.fetch(trainer)          # a frame: the copy's latest state grafted into ``trainer``
-    worker.stop(trainer)           # stop training; ``trainer`` is where the copy stopped
+    worker.fetch()                 # a frame: the copy's latest state grafted into ``trainer``
+    worker.stop()                  # stop training; ``trainer`` is where the copy stopped
     worker.close()
 
 The copy is the same computation as ``trainer.step()`` in the kernel (same NumPy, the same one
@@ -226,12 +226,11 @@ class Worker:
         self._send(("train", copied))          # answered like a frame, after the first slice
         self.training, self._asked = trainer, True
 
-    def fetch(self, trainer) -> int:
-        """Graft the copy's latest state into ``trainer`` (the one given to ``start``) and ask for the
-        next; the steps it brought. The state is the one the worker sent after its last slice:
-        at most a slice old when frames come more slowly than slices."""
-        if trainer is not self.training:
-            raise RuntimeError("fetch: not the Trainer the worker trains")
+    def fetch(self) -> int:
+        """Graft the copy's latest state into the Trainer given to ``start`` and ask for the next;
+        the steps it brought. The state is the one the worker sent after its last slice: at most a
+        slice old when frames come more slowly than slices."""
+        trainer = self.training
         self._asked = False
         steps = self._graft(trainer)
         if trainer.diverged is None:
@@ -239,10 +238,11 @@ class Worker:
             self._asked = True
         return steps
 
-    def stop(self, trainer) -> int:
-        """Stop training; ``trainer`` (the one given to ``start``) is where the copy stopped. The steps
-        it brought."""
-        if self.training is None:
+    def stop(self) -> int:
+        """Stop training; the Trainer given to ``start`` is where the copy stopped. The steps it
+        brought (0 when it was not training)."""
+        trainer = self.training
+        if trainer is None:
             return 0
         try:
             steps = self._graft(trainer) if self._asked else 0

@@ -559,7 +559,7 @@ class Playground(_base.Panel):
                 worker.start(trainer)               # its first state comes with the next frame
                 self._fetched = None
                 return True
-            self._worker_steps += worker.fetch(trainer)
+            self._worker_steps += worker.fetch()
         except _worker.WorkerGone as gone:
             self._lose_worker(gone)
             return True
@@ -584,7 +584,7 @@ class Playground(_base.Panel):
             if worker is None:      # (a worker whose kernel ends sees its socket close, and ends too)
                 worker = self._worker = _worker.Worker()
             if worker.training is not None and worker.training is not self.trainer:
-                worker.stop(worker.training)        # panel.trainer was replaced from outside
+                worker.stop()                       # panel.trainer was replaced from outside
             return worker if worker.training is not None or worker.ready() else None
         except _worker.WorkerGone as gone:
             self._lose_worker(gone)
@@ -612,7 +612,7 @@ class Playground(_base.Panel):
         if worker is None or worker.training is None:
             return
         try:
-            self._worker_steps += worker.stop(worker.training)
+            self._worker_steps += worker.stop()
         except _worker.WorkerGone as gone:
             self._lose_worker(gone)
         except _worker.WorkerError as error:
